@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install system-deps run test check lint typecheck migrate seed clean bench-load
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## install: the .venv with the project and its dev tools
+install: $(STAMP)
+
+## system-deps: espeak-ng and sox (installed with apt-get when run as root)
+system-deps:
+	@./scripts/system-deps.sh
+
+## run: set up, migrate the embedded database, seed demo data if empty, serve
+run: install system-deps
+	$(BIN)/callcenter migrate
+	$(BIN)/callcenter seed-demo --if-empty
+	$(BIN)/callcenter serve
+
+## test: the whole suite
+test: install system-deps
+	$(BIN)/python -m pytest
+
+## check: ruff and mypy strict, both clean
+check: lint typecheck
+
+lint: install
+	$(BIN)/ruff check callcenter tests bench
+	$(BIN)/ruff format --check callcenter tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+migrate: install
+	$(BIN)/callcenter migrate
+
+seed: install
+	$(BIN)/callcenter seed-demo
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""HTTP adapter: FastAPI routers (thin), schemas, auth, WebSocket, static web UI."""

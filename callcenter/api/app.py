@@ -1,0 +1,45 @@
+"""The FastAPI application: routers, lifespan bound to the platform's start and stop."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from callcenter import __version__
+from callcenter.api.routes import auth, health, users
+from callcenter.bootstrap import Platform
+
+DESCRIPTION = """
+Contact-centre platform for an electricity utility on Asterisk.
+
+Sign in at `POST /api/v1/auth/token` (OAuth2 password flow) and send the token as
+`Authorization: Bearer <token>`. Roles: operator < supervisor < administrator.
+"""
+
+
+def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
+    """Build the HTTP app. With `manage_lifecycle` the app starts and stops the platform."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await platform.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await platform.stop()
+
+    app = FastAPI(
+        title="Callcenter",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    return app

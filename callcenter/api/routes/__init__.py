@@ -1,0 +1,1 @@
+"""One router module per concept; handlers stay thin and call services."""

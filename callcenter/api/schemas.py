@@ -1,0 +1,66 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from callcenter.domain.roles import Role
+from callcenter.ports import PbxState
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_at: datetime
+    role: Role
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIs...",
+                    "token_type": "bearer",
+                    "expires_at": "2026-11-23T21:00:00Z",
+                    "role": "operator",
+                }
+            ]
+        }
+    )
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    operator_id: int | None
+    is_active: bool
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class DatabaseHealth(BaseModel):
+    ok: bool
+    backend: str
+    revision: str | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+class PbxHealth(BaseModel):
+    state: PbxState
+    target: str
+    detail: str = ""
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded", "down"] = Field(
+        description="ok: database up and PBX linked; degraded: database up, PBX not linked; "
+        "down: database unreachable"
+    )
+    version: str
+    database: DatabaseHealth
+    pbx: PbxHealth

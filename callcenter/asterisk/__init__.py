@@ -1,0 +1,1 @@
+"""Asterisk adapter: AMI client, FastAGI server, frame codec, event parsing."""

@@ -1,0 +1,146 @@
+"""AMI wire format: frames as ordered key/value pairs, a decoder and a sanitising encoder.
+
+Shared by the AMI client, the event parser and the PBX simulator so that all three agree
+on one representation of what travels over the socket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+# Values we write must never end a line or a frame early: a caller name such as
+# "x\r\n\r\nAction: Originate" would otherwise inject a whole action.
+_UNSAFE = str.maketrans("", "", "\r\n\x00")
+
+MAX_FRAME_BYTES = 256 * 1024  # Asterisk's biggest frames (CoreShowChannels rows) are far smaller
+
+
+def sanitise(value: object) -> str:
+    """Return `value` as a string with CR, LF and NUL removed."""
+    return str(value).translate(_UNSAFE)
+
+
+def _sanitise_key(key: str) -> str:
+    clean = sanitise(key).replace(":", "").strip()
+    if not clean:
+        raise ValueError(f"invalid AMI header name {key!r}")
+    return clean
+
+
+@dataclass(frozen=True, slots=True)
+class AmiFrame:
+    """One AMI frame in wire order; repeated keys (e.g. `Variable`) are kept."""
+
+    pairs: tuple[tuple[str, str], ...]
+    _index: dict[str, str] = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, str] = {}
+        for key, value in self.pairs:
+            index.setdefault(key.lower(), value)
+        object.__setattr__(self, "_index", index)
+
+    @classmethod
+    def of(cls, *pairs: tuple[str, object], **fields: object) -> AmiFrame:
+        items = [(k, str(v)) for k, v in pairs] + [(k, str(v)) for k, v in fields.items()]
+        return cls(tuple(items))
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        """First value of `key` (case-insensitive, as Asterisk treats header names)."""
+        return self._index.get(key.lower(), default)
+
+    def __getitem__(self, key: str) -> str:
+        value = self._index.get(key.lower())
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._index
+
+    def get_all(self, key: str) -> list[str]:
+        lowered = key.lower()
+        return [v for k, v in self.pairs if k.lower() == lowered]
+
+    @property
+    def event(self) -> str | None:
+        return self.get("Event")
+
+    @property
+    def response(self) -> str | None:
+        return self.get("Response")
+
+    @property
+    def action_id(self) -> str | None:
+        return self.get("ActionID")
+
+    def as_dict(self) -> dict[str, str]:
+        """First value per key, original key spelling; handy for logs and the journal."""
+        out: dict[str, str] = {}
+        for key, value in self.pairs:
+            out.setdefault(key, value)
+        return out
+
+
+def encode_frame(pairs: Iterable[tuple[str, object]]) -> bytes:
+    """Encode key/value pairs as one AMI frame, sanitising every key and value."""
+    lines = [f"{_sanitise_key(k)}: {sanitise(v)}\r\n" for k, v in pairs]
+    return ("".join(lines) + "\r\n").encode("utf-8")
+
+
+def encode_action(action: str, fields: Iterable[tuple[str, object]] = ()) -> bytes:
+    return encode_frame([("Action", action), *fields])
+
+
+class FrameTooLargeError(ValueError):
+    pass
+
+
+class FrameDecoder:
+    """Incremental decoder: feed bytes as they arrive, get complete frames back.
+
+    Lines without a colon (the `Asterisk Call Manager/x.y` banner, or the body of a
+    `Response: Follows` command output) are kept under the key "" so nothing is lost.
+    """
+
+    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        self._buffer = bytearray()
+        self._pending: list[tuple[str, str]] = []
+        self._pending_bytes = 0
+        self._max = max_frame_bytes
+        self.banner: str | None = None
+
+    def feed(self, data: bytes) -> Iterator[AmiFrame]:
+        self._buffer.extend(data)
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline < 0:
+                if len(self._buffer) > self._max:
+                    self._buffer.clear()
+                    raise FrameTooLargeError("AMI line longer than the frame limit")
+                return
+            raw = bytes(self._buffer[: newline + 1])
+            del self._buffer[: newline + 1]
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            if line == "":
+                if self._pending:
+                    frame = AmiFrame(tuple(self._pending))
+                    self._pending = []
+                    self._pending_bytes = 0
+                    yield frame
+                continue
+            at_start = self.banner is None and not self._pending
+            if at_start and line.startswith("Asterisk Call Manager"):
+                self.banner = line
+                continue
+            self._pending_bytes += len(raw)
+            if self._pending_bytes > self._max:
+                self._pending = []
+                self._pending_bytes = 0
+                raise FrameTooLargeError("AMI frame larger than the frame limit")
+            key, sep, value = line.partition(":")
+            if sep:
+                self._pending.append((key.strip(), value.removeprefix(" ")))
+            else:
+                self._pending.append(("", line))

@@ -1,0 +1,122 @@
+"""Core commands: serve, migrate, seed-demo, check-config."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import typer
+from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
+
+from callcenter.cli.common import fail, settings_or_exit, setup_logging
+from callcenter.config import Settings
+
+log = logging.getLogger("callcenter")
+
+
+def _database_error(exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"CALLCENTER_DATABASE_URL: cannot use the database: {first}"
+
+
+def serve() -> None:
+    """Run the platform: HTTP API, PBX link and background work."""
+    settings = settings_or_exit()
+    setup_logging(settings.log_level)
+    asyncio.run(_serve(settings))
+
+
+async def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from callcenter.api.app import create_app
+    from callcenter.bootstrap import build_platform
+    from callcenter.db.migrate import DatabaseNotMigratedError, ensure_at_head
+    from callcenter.services.users import ensure_admin
+
+    platform = build_platform(settings)
+    try:
+        await ensure_at_head(platform.engine)
+        if settings.admin_username:
+            await ensure_admin(
+                platform.session_factory,
+                settings.admin_username,
+                settings.admin_password.get_secret_value(),
+            )
+    except DatabaseNotMigratedError as exc:
+        await platform.engine.dispose()
+        fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        await platform.engine.dispose()
+        fail(_database_error(exc))
+    app = create_app(platform)
+    config = uvicorn.Config(
+        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
+    )
+    log.info("HTTP API on http://%s:%s (docs at /docs)", settings.http_host, settings.http_port)
+    await uvicorn.Server(config).serve()
+
+
+def migrate() -> None:
+    """Bring the database schema to the latest migration."""
+    from callcenter.db.migrate import head_revision, upgrade_to_head
+
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    try:
+        upgrade_to_head(settings.database_url)
+    except (OSError, SQLAlchemyError) as exc:
+        fail(_database_error(exc))
+    typer.echo(f"database is at the latest migration ({head_revision()})")
+
+
+def seed_demo(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when data exists."),
+) -> None:
+    """Fill the database with a realistic demo data set."""
+    settings = settings_or_exit()
+    setup_logging("WARNING")
+    report = asyncio.run(_seed(settings, if_empty))
+    typer.echo(report)
+
+
+async def _seed(settings: Settings, if_empty: bool) -> str:
+    from callcenter.db.engine import create_engine, create_session_factory
+    from callcenter.db.migrate import DatabaseNotMigratedError, ensure_at_head
+    from callcenter.db.seed import seed_demo as run_seed
+
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_at_head(engine)
+        result = await run_seed(
+            create_session_factory(engine), now=datetime.now(UTC), if_empty=if_empty
+        )
+    except DatabaseNotMigratedError as exc:
+        fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        fail(_database_error(exc))
+    finally:
+        await engine.dispose()
+    return str(result)
+
+
+def check_config() -> None:
+    """Validate the settings and print them (secrets masked)."""
+    settings = settings_or_exit()
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            shown = "(set)" if value.get_secret_value() else "(empty)"
+        else:
+            shown = str(value)
+        typer.echo(f"CALLCENTER_{name.upper()}={shown}")
+    typer.echo("configuration is valid")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(migrate)
+    app.command("seed-demo")(seed_demo)
+    app.command("check-config")(check_config)

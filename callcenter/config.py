@@ -1,0 +1,181 @@
+"""Settings: every knob of the platform, read from `CALLCENTER_*` environment variables.
+
+Each field here has a row in the README's settings table (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "CALLCENTER_"
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # refused in production
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/callcenter.sqlite3"
+
+# Drivers we ship; a plain `postgresql://` or `sqlite://` URL is mapped to the async one.
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def normalise_database_url(raw: str) -> str:
+    """Return the async SQLAlchemy URL for `raw`, or raise ValueError saying what is wrong."""
+    try:
+        url: URL = make_url(raw)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL; expected e.g. postgresql+asyncpg://user@host/db "
+            "or sqlite+aiosqlite:///var/callcenter.sqlite3"
+        ) from None
+    driver = _ASYNC_DRIVERS.get(url.drivername)
+    if driver is None:
+        raise ValueError(
+            f"unsupported database driver {url.drivername!r}; use PostgreSQL (asyncpg) or SQLite"
+        )
+    url = url.set(drivername=driver)
+    if driver.startswith("sqlite") and not url.database:
+        raise ValueError("SQLite URL needs a file path, e.g. sqlite+aiosqlite:///var/cc.sqlite3")
+    return url.render_as_string(hide_password=False)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", validate_default=True, frozen=True
+    )
+
+    environment: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+
+    database_url: str = DEFAULT_DATABASE_URL
+
+    ami_host: str = ""
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    ami_username: str = "callcenter"
+    ami_secret: SecretStr = SecretStr("")
+    ami_action_timeout: float = Field(default=10.0, gt=0)
+    ami_ping_interval: float = Field(default=10.0, gt=0)
+
+    agi_host: str = "127.0.0.1"
+    agi_port: int = Field(default=4573, ge=0, le=65535)
+    agi_allowed_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"]
+    )
+    agi_session_timeout: float = Field(default=600.0, gt=0)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=0, le=65535)
+
+    recordings_dir: Path = Path("recordings")
+    flows_dir: Path = Path("ivr_flows")
+    prompts_cache_dir: Path = Path("var/prompts")
+    inbound_number: str = "88001000000"
+
+    admin_username: str = ""
+    admin_password: SecretStr = SecretStr("")
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_expire_minutes: int = Field(default=480, gt=0)
+
+    tts_voice: str = "ru"
+    tts_rate: int = Field(default=150, gt=0)
+    vosk_model_path: Path | None = None
+
+    demo_traffic: bool = True
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("agi_allowed_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("agi_allowed_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is not an IP network (e.g. 10.0.0.0/24)") from None
+        return value
+
+    @field_validator("inbound_number")
+    @classmethod
+    def _inbound_number(cls, value: str) -> str:
+        if not value.isdigit():
+            raise ValueError("must contain digits only, e.g. 88001000000")
+        return value
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.environment is Environment.PRODUCTION:
+            secret = self.jwt_secret.get_secret_value()
+            if secret == DEV_JWT_SECRET or len(secret) < 32:
+                raise ValueError(
+                    "JWT_SECRET: production needs a random secret of 32+ characters, "
+                    "not the development default"
+                )
+        if bool(self.admin_username) != bool(self.admin_password.get_secret_value()):
+            raise ValueError("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
+        return self
+
+    @property
+    def uses_simulator(self) -> bool:
+        return not self.ami_host
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line naming the variable and the problem."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p != "__root__"]
+        msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        if loc:
+            parts.append(f"{ENV_PREFIX}{loc[0].upper()}: {msg}")
+        else:
+            # model-level rules already start with the setting's name
+            parts.append(f"{ENV_PREFIX}{msg}" if ":" in msg.split()[0] else msg)
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings from the environment (plus overrides), raising SettingsError on bad values."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_validation_error(exc)) from None

@@ -1,0 +1,58 @@
+"""Every table of the platform, one module per concept; importing this registers them all."""
+
+from callcenter.db.models.address_book import CorporateContact, PersonalContact
+from callcenter.db.models.appeals import Appeal, AppealStatusHistory, AppealTopic
+from callcenter.db.models.audit import AuditLogEntry
+from callcenter.db.models.calls import Call, CallLeg, CallTransfer
+from callcenter.db.models.campaigns import CallAttempt, Campaign, Contact, ContactList, DoNotCall
+from callcenter.db.models.customers import Customer, CustomerPhone, Locality
+from callcenter.db.models.grid_applications import GridApplication
+from callcenter.db.models.knowledge_base import CallScript, KbArticle
+from callcenter.db.models.meter_readings import MeterReading
+from callcenter.db.models.operators import Operator, OperatorStateHistory
+from callcenter.db.models.outages import Outage
+from callcenter.db.models.queues import Queue, QueueMember
+from callcenter.db.models.recordings import Recording, RecordingAccessLog
+from callcenter.db.models.reminders import Reminder
+from callcenter.db.models.surveys import Survey, SurveyQuestion, SurveyResponse
+from callcenter.db.models.telephony_events import TelephonyEvent
+from callcenter.db.models.users import User
+from callcenter.db.models.voicemails import Voicemail
+
+__all__ = [
+    "Appeal",
+    "AppealStatusHistory",
+    "AppealTopic",
+    "AuditLogEntry",
+    "Call",
+    "CallAttempt",
+    "CallLeg",
+    "CallScript",
+    "CallTransfer",
+    "Campaign",
+    "Contact",
+    "ContactList",
+    "CorporateContact",
+    "Customer",
+    "CustomerPhone",
+    "DoNotCall",
+    "GridApplication",
+    "KbArticle",
+    "Locality",
+    "MeterReading",
+    "Operator",
+    "OperatorStateHistory",
+    "Outage",
+    "PersonalContact",
+    "Queue",
+    "QueueMember",
+    "Recording",
+    "RecordingAccessLog",
+    "Reminder",
+    "Survey",
+    "SurveyQuestion",
+    "SurveyResponse",
+    "TelephonyEvent",
+    "User",
+    "Voicemail",
+]

@@ -1,0 +1,198 @@
+"""Call records: upsert by Asterisk linkedid, search with filters, legs and transfers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict, Unpack
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.db.models import Call, CallLeg, CallTransfer
+from callcenter.db.models._types import utcnow
+from callcenter.db.repositories._upsert import dialect_insert
+from callcenter.domain.call_legs import LegRole
+from callcenter.domain.calls import Direction, Disposition
+from callcenter.domain.transfers import TransferKind
+
+
+class CallFields(TypedDict, total=False):
+    """Columns of a call that `CallRepository.upsert` may set (all but `linkedid`)."""
+
+    id: uuid.UUID
+    direction: Direction
+    caller_number: str
+    caller_name: str | None
+    dialled_number: str | None
+    customer_id: int | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ivr_path: list[str]
+    ivr_seconds: float | None
+    ivr_closed: bool
+    recording_notice_version: str | None
+    queue_name: str | None
+    operator_id: int | None
+    wait_seconds: float | None
+    talk_seconds: float | None
+    disposition: Disposition
+    hangup_cause: int | None
+    transfer_count: int
+    is_queued_callback: bool
+    priority: int
+    campaign_attempt_id: int | None
+
+
+_CREATION_FIELDS = frozenset({"direction", "caller_number", "started_at"})
+
+
+class UnknownCallError(LookupError):
+    """An update named a call (linkedid) that is not in the database."""
+
+
+@dataclass(frozen=True, slots=True)
+class CallFilter:
+    """Search criteria for the call history; every field left empty matches everything."""
+
+    since: datetime | None = None  # started_at >= since
+    until: datetime | None = None  # started_at < until
+    number: str | None = None  # caller's or dialled number, exact
+    queue_name: str | None = None
+    operator_id: int | None = None
+    disposition: Disposition | None = None
+    direction: Direction | None = None
+    customer_id: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def _filtered(stmt: Select[Any], flt: CallFilter) -> Select[Any]:
+    if flt.since is not None:
+        stmt = stmt.where(Call.started_at >= flt.since)
+    if flt.until is not None:
+        stmt = stmt.where(Call.started_at < flt.until)
+    if flt.number is not None:
+        stmt = stmt.where(or_(Call.caller_number == flt.number, Call.dialled_number == flt.number))
+    if flt.queue_name is not None:
+        stmt = stmt.where(Call.queue_name == flt.queue_name)
+    if flt.operator_id is not None:
+        stmt = stmt.where(Call.operator_id == flt.operator_id)
+    if flt.disposition is not None:
+        stmt = stmt.where(Call.disposition == flt.disposition)
+    if flt.direction is not None:
+        stmt = stmt.where(Call.direction == flt.direction)
+    if flt.customer_id is not None:
+        stmt = stmt.where(Call.customer_id == flt.customer_id)
+    return stmt
+
+
+async def get(session: AsyncSession, call_id: uuid.UUID) -> Call | None:
+    return await session.get(Call, call_id)
+
+
+async def get_by_linkedid(session: AsyncSession, linkedid: str) -> Call | None:
+    result = await session.scalars(select(Call).where(Call.linkedid == linkedid))
+    return result.one_or_none()
+
+
+async def search(session: AsyncSession, flt: CallFilter | None = None) -> list[Call]:
+    """Calls matching `flt`, newest first."""
+    flt = flt or CallFilter()
+    stmt = _filtered(select(Call), flt).order_by(Call.started_at.desc(), Call.id)
+    return list(await session.scalars(stmt.limit(flt.limit).offset(flt.offset)))
+
+
+async def count(session: AsyncSession, flt: CallFilter | None = None) -> int:
+    """How many calls match `flt` (limit and offset ignored), for paging."""
+    stmt = _filtered(select(func.count()).select_from(Call), flt or CallFilter())
+    return await session.scalar(stmt) or 0
+
+
+async def upsert(session: AsyncSession, linkedid: str, /, **fields: Unpack[CallFields]) -> Call:
+    """Create the call with this linkedid, or overwrite the given fields of the existing one.
+
+    Given `direction`, `caller_number` and `started_at` (what a new call needs), this is one
+    INSERT ... ON CONFLICT DO UPDATE, so two event handlers racing on the first event of a
+    call cannot create it twice. Without them it only updates, and raises UnknownCallError
+    when the call does not exist. `id` is used for a new call only: a call keeps its id.
+    """
+    now = utcnow()
+    changes: dict[str, Any] = {k: v for k, v in fields.items() if k != "id"}
+    changes["updated_at"] = now
+    options = {"populate_existing": True}
+    if _CREATION_FIELDS.issubset(fields):
+        insert = (
+            dialect_insert(session, Call)
+            .values(linkedid=linkedid, **fields, updated_at=now)
+            .on_conflict_do_update(index_elements=[Call.linkedid], set_=changes)
+            .returning(Call)
+        )
+        return (await session.scalars(insert, execution_options=options)).one()
+    stmt = update(Call).where(Call.linkedid == linkedid).values(changes).returning(Call)
+    call = (await session.scalars(stmt, execution_options=options)).one_or_none()
+    if call is None:
+        missing = ", ".join(sorted(_CREATION_FIELDS - set(fields)))
+        raise UnknownCallError(f"no call with linkedid {linkedid!r}; a new call needs {missing}")
+    return call
+
+
+async def add_leg(
+    session: AsyncSession,
+    call_id: uuid.UUID,
+    *,
+    uniqueid: str,
+    channel: str,
+    role: LegRole,
+    started_at: datetime,
+    operator_id: int | None = None,
+) -> CallLeg:
+    leg = CallLeg(
+        call_id=call_id,
+        uniqueid=uniqueid,
+        channel=channel,
+        role=role,
+        started_at=started_at,
+        operator_id=operator_id,
+    )
+    session.add(leg)
+    await session.flush()
+    return leg
+
+
+async def get_leg(session: AsyncSession, uniqueid: str) -> CallLeg | None:
+    result = await session.scalars(select(CallLeg).where(CallLeg.uniqueid == uniqueid))
+    return result.one_or_none()
+
+
+async def legs(session: AsyncSession, call_id: uuid.UUID) -> list[CallLeg]:
+    stmt = select(CallLeg).where(CallLeg.call_id == call_id).order_by(CallLeg.started_at)
+    return list(await session.scalars(stmt))
+
+
+async def add_transfer(
+    session: AsyncSession,
+    call_id: uuid.UUID,
+    *,
+    kind: TransferKind,
+    to_target: str,
+    at: datetime,
+    from_operator_id: int | None = None,
+) -> CallTransfer:
+    transfer = CallTransfer(
+        call_id=call_id,
+        kind=kind,
+        to_target=to_target,
+        at=at,
+        from_operator_id=from_operator_id,
+    )
+    session.add(transfer)
+    await session.flush()
+    return transfer
+
+
+async def transfers(session: AsyncSession, call_id: uuid.UUID) -> list[CallTransfer]:
+    stmt = select(CallTransfer).where(CallTransfer.call_id == call_id).order_by(CallTransfer.at)
+    return list(await session.scalars(stmt))

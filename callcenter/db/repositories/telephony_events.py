@@ -1,0 +1,58 @@
+"""Raw AMI/AGI events, each stored once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from callcenter.db.models import TelephonyEvent
+from callcenter.db.repositories._upsert import dialect_insert
+from callcenter.domain.telephony_events import EventSource
+
+
+async def add_if_new(
+    session: AsyncSession,
+    event_key: str,
+    *,
+    source: EventSource,
+    name: str,
+    received_at: datetime,
+    payload: Mapping[str, Any],
+    linkedid: str | None = None,
+    uniqueid: str | None = None,
+) -> bool:
+    """Store the event unless one with this key exists; True when it was new.
+
+    ON CONFLICT DO NOTHING rather than catching IntegrityError: a failed INSERT would
+    abort the caller's whole PostgreSQL transaction.
+    """
+    stmt = (
+        dialect_insert(session, TelephonyEvent)
+        .values(
+            event_key=event_key,
+            source=source,
+            name=name,
+            received_at=received_at,
+            payload=dict(payload),
+            linkedid=linkedid,
+            uniqueid=uniqueid,
+        )
+        .on_conflict_do_nothing(index_elements=[TelephonyEvent.event_key])
+        .returning(TelephonyEvent.id)
+    )
+    inserted = (await session.execute(stmt)).scalar_one_or_none()
+    return inserted is not None
+
+
+async def for_linkedid(session: AsyncSession, linkedid: str) -> list[TelephonyEvent]:
+    """Every event of one call, in the order they were stored."""
+    stmt = (
+        select(TelephonyEvent)
+        .where(TelephonyEvent.linkedid == linkedid)
+        .order_by(TelephonyEvent.id)
+    )
+    return list(await session.scalars(stmt))

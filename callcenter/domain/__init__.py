@@ -1,0 +1,1 @@
+"""Pure domain logic: no I/O, no asyncio, no framework imports; time is always a parameter."""

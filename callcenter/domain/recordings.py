@@ -1,0 +1,23 @@
+"""Call recordings: a recording's life cycle and what may be done to one (152-FZ access log)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class RecordingState(StrEnum):
+    RECORDING = "recording"
+    COMPLETE = "complete"
+    # the call ended but no file was found where Asterisk should have written it
+    MISSING = "missing"
+    ARCHIVED = "archived"
+    # the file is gone (retention or an administrator); the row stays as the record of it
+    DELETED = "deleted"
+
+
+class RecordingAction(StrEnum):
+    PLAY = "play"
+    DOWNLOAD = "download"
+    EXPORT = "export"
+    DELETE = "delete"
+    DENIED = "denied"

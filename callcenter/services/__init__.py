@@ -1,0 +1,1 @@
+"""Use cases: each module holds one concept and reaches the outside only through ports."""

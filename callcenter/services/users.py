@@ -1,0 +1,36 @@
+"""User accounts: sign-in and the bootstrap administrator."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.db.models import User
+from callcenter.db.repositories import users as users_repo
+from callcenter.passwords import hash_password, verify_password
+
+log = logging.getLogger(__name__)
+
+# Verifying against a real hash even for unknown names keeps sign-in time the same
+# whether or not the user exists, so response timing does not reveal user names.
+_DUMMY_HASH = hash_password("no-such-user")
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
+    user = await users_repo.get_by_username(session, username)
+    if user is None:
+        verify_password(password, _DUMMY_HASH)
+        return None
+    if not verify_password(password, user.password_hash) or not user.is_active:
+        return None
+    return user
+
+
+async def ensure_admin(
+    session_factory: async_sessionmaker[AsyncSession], username: str, password: str
+) -> None:
+    """Create the bootstrap administrator, or reset its password and role if it exists."""
+    async with session_factory.begin() as session:
+        await users_repo.upsert_admin(session, username, hash_password(password))
+    log.info("bootstrap administrator %r is ready", username)

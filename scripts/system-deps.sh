@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system packages the platform needs (TTS and audio tools) when they are missing.
+set -euo pipefail
+
+need=()
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+[ ${#need[@]} -eq 0 ] && exit 0
+
+echo "system-deps: missing ${need[*]} (Russian TTS and audio conversion)"
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "system-deps: installing with apt-get: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "system-deps: please install them, e.g.: sudo apt-get install ${need[*]}" >&2
+  exit 1
+fi
