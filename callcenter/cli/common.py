@@ -27,3 +27,5 @@ def setup_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Alembic announces its plugins and context on every revision check; keep its warnings only.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
