@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     ami_secret: SecretStr = SecretStr("")
     ami_action_timeout: float = Field(default=10.0, gt=0)
     ami_ping_interval: float = Field(default=10.0, gt=0)
+    ami_reconnect_max_delay: float = Field(default=30.0, gt=0)
+    ami_event_buffer_size: int = Field(default=10_000, ge=100)
 
     agi_host: str = "127.0.0.1"
     agi_port: int = Field(default=4573, ge=0, le=65535)
@@ -77,6 +79,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["127.0.0.0/8", "::1/128"]
     )
     agi_session_timeout: float = Field(default=600.0, gt=0)
+    agi_reply_timeout: float = Field(default=120.0, gt=0)
+    agi_max_sessions: int = Field(default=1000, gt=0)
+    agi_failover_queue: str = "line1"
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -101,6 +106,14 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("vosk_model_path", mode="before")
+    @classmethod
+    def _empty_path_is_none(cls, value: object) -> object:
+        # `CALLCENTER_VOSK_MODEL_PATH=` (empty) means "no model", not the current directory
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -244,6 +244,8 @@ class AmiClient:
             "secret": settings.ami_secret.get_secret_value(),
             "action_timeout": settings.ami_action_timeout,
             "ping_interval": settings.ami_ping_interval,
+            "event_buffer_size": settings.ami_event_buffer_size,
+            "backoff": Backoff(max_delay=settings.ami_reconnect_max_delay),
             **overrides,
         }
         return cls(listener=listener, **options)

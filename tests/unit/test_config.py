@@ -95,3 +95,8 @@ def test_bad_values_name_their_setting(
     with pytest.raises(SettingsError) as err:
         load_settings()
     assert str(err.value).startswith(f"{var}:")
+
+
+def test_empty_vosk_model_path_means_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLCENTER_VOSK_MODEL_PATH", "")
+    assert load_settings().vosk_model_path is None
