@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from callcenter.asterisk.ami_events import frame_call_key
 from callcenter.asterisk.frames import AmiFrame
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,9 @@ EventHandler = Callable[[AmiFrame, datetime], Awaitable[None]]
 
 
 def call_key(frame: AmiFrame) -> str:
-    """The call a frame belongs to: Linkedid, else Uniqueid (OriginateResponse), else ""."""
-    return frame.get("Linkedid") or frame.get("Uniqueid") or ""
+    """The call a frame belongs to (see `ami_events.frame_call_key`): frames of one call share
+    a shard, including transfers and failed originates that name the call under other headers."""
+    return frame_call_key(frame)
 
 
 def shard_index(key: str, shards: int) -> int:

@@ -15,6 +15,7 @@ CALL_UUID: Final = "CALL_UUID"  # the platform's id of this call, ties AMI/AGI/D
 IVR_PATH: Final = "IVR_PATH"  # menu path the caller took, e.g. "1/2", for the operator card
 IVR_FAILOVER: Final = "IVR_FAILOVER"  # "1" when the AGI side failed and sent the caller on
 IVR_CLOSED: Final = "IVR_CLOSED"  # "1" when self-service closed the call (no operator needed)
+QUEUED_CALLBACK: Final = "QUEUED_CALLBACK"  # "1" on the call placed back to a queued caller
 
 ALL: Final = (
     IVR_TARGET,
@@ -24,4 +25,5 @@ ALL: Final = (
     IVR_PATH,
     IVR_FAILOVER,
     IVR_CLOSED,
+    QUEUED_CALLBACK,
 )
