@@ -107,3 +107,7 @@ def transcripts_dir() -> Path:
     if not TRANSCRIPTS_DIR.is_dir():
         pytest.fail(f"Asterisk transcripts not found at {TRANSCRIPTS_DIR}", pytrace=False)
     return TRANSCRIPTS_DIR
+
+
+# HTTP API fixtures (platform, client, make_user), shared by API and integration tests
+from tests.support.api import client, make_user, platform  # noqa: E402, F401

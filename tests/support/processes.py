@@ -32,7 +32,9 @@ class Served:
 
 
 @asynccontextmanager
-async def serving(cwd: Path, env: dict[str, str], timeout: float = 60.0) -> AsyncIterator[Served]:
+async def serving(
+    cwd: Path, env: dict[str, str], start_within: float = 60.0
+) -> AsyncIterator[Served]:
     """Start `callcenter serve` on a free port; yield once it listens; stop it after."""
     env = {**env, "CALLCENTER_HTTP_PORT": "0"}
     proc = await asyncio.create_subprocess_exec(
@@ -48,7 +50,7 @@ async def serving(cwd: Path, env: dict[str, str], timeout: float = 60.0) -> Asyn
     assert proc.stderr is not None
     log: list[bytes] = []
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(start_within):
             while True:
                 line = await proc.stderr.readline()
                 if not line:

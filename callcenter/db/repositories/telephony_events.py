@@ -56,3 +56,19 @@ async def for_linkedid(session: AsyncSession, linkedid: str) -> list[TelephonyEv
         .order_by(TelephonyEvent.id)
     )
     return list(await session.scalars(stmt))
+
+
+async def add_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store a batch of events (dicts of TelephonyEvent columns); keys already stored are skipped.
+
+    One multi-row INSERT ... ON CONFLICT DO NOTHING: the journal takes thousands of events a
+    second in an outage storm, far more than one statement per event allows on SQLite.
+    """
+    if not rows:
+        return
+    stmt = (
+        dialect_insert(session, TelephonyEvent)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=[TelephonyEvent.event_key])
+    )
+    await session.execute(stmt)
