@@ -47,3 +47,8 @@ seed: install
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+## bench-recordings: recording search p95 on 100,000 rows (SQLite, and PostgreSQL when reachable)
+.PHONY: bench-recordings
+bench-recordings: install
+	$(BIN)/python bench/recordings_search.py

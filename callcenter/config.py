@@ -9,6 +9,7 @@ import ipaddress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -87,9 +88,18 @@ class Settings(BaseSettings):
     http_port: int = Field(default=8000, ge=0, le=65535)
 
     recordings_dir: Path = Path("recordings")
+    recordings_archive_dir: Path | None = None
+    recordings_rules_file: Path | None = None
+    recordings_retention_days: int = Field(default=1095, gt=0)
+    recordings_archive_after_days: int = Field(default=30, gt=0)
+    recordings_min_free_ratio: float = Field(default=0.10, ge=0, lt=1)
+    recordings_min_free_bytes: int = Field(default=512 * 1024 * 1024, ge=0)
+    recordings_export_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    recordings_sweep_interval: float = Field(default=300.0, gt=0)
     flows_dir: Path = Path("ivr_flows")
     prompts_cache_dir: Path = Path("var/prompts")
     inbound_number: str = "88001000000"
+    local_timezone: str = "Europe/Moscow"
 
     admin_username: str = ""
     admin_password: SecretStr = SecretStr("")
@@ -107,10 +117,12 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
-    @field_validator("vosk_model_path", mode="before")
+    @field_validator(
+        "vosk_model_path", "recordings_archive_dir", "recordings_rules_file", mode="before"
+    )
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
-        # `CALLCENTER_VOSK_MODEL_PATH=` (empty) means "no model", not the current directory
+        # an empty path variable means "not set", not the current directory
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -138,6 +150,15 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(net, strict=False)
             except ValueError:
                 raise ValueError(f"{net!r} is not an IP network (e.g. 10.0.0.0/24)") from None
+        return value
+
+    @field_validator("local_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not a time zone name (e.g. Europe/Moscow)") from None
         return value
 
     @field_validator("inbound_number")

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from callcenter import __version__
-from callcenter.api.routes import auth, health, users
+from callcenter.api.routes import auth, calls, health, users, workstation_routers
+from callcenter.api.routes import recordings as recordings_routes
 from callcenter.bootstrap import Platform
 
 DESCRIPTION = """
@@ -42,4 +43,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
+    app.include_router(calls.router)
+    app.include_router(recordings_routes.router)
+    for workstation_router in workstation_routers.ROUTERS:
+        app.include_router(workstation_router)
     return app

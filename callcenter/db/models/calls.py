@@ -17,6 +17,12 @@ from callcenter.domain.transfers import TransferKind
 
 class Call(Base):
     __tablename__ = "calls"
+    # history and recording searches filter by one of these and a time range
+    __table_args__ = (
+        sa.Index("ix_calls_queue_name_started_at", "queue_name", "started_at"),
+        sa.Index("ix_calls_operator_id_started_at", "operator_id", "started_at"),
+        sa.Index("ix_calls_direction_started_at", "direction", "started_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
     linkedid: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -36,9 +42,9 @@ class Call(Base):
     ivr_closed: Mapped[bool] = mapped_column(default=False)
     # which "this call is recorded" notice played (it must play before an operator hears anyone)
     recording_notice_version: Mapped[str | None] = mapped_column(sa.String(32))
-    queue_name: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    queue_name: Mapped[str | None] = mapped_column(sa.String(64))
     operator_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("operators.id", ondelete="SET NULL"), index=True
+        sa.ForeignKey("operators.id", ondelete="SET NULL")
     )
     wait_seconds: Mapped[float | None]
     talk_seconds: Mapped[float | None]

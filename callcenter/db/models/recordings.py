@@ -15,6 +15,10 @@ from callcenter.domain.recordings import RecordingAction, RecordingState
 
 class Recording(Base):
     __tablename__ = "recordings"
+    # searches filter a time range, often with a duration bound
+    __table_args__ = (
+        sa.Index("ix_recordings_started_at_duration", "started_at", "duration_seconds"),
+    )
 
     # opaque: the id appears in URLs, so it must not be guessable
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=new_uuid)
@@ -25,11 +29,11 @@ class Recording(Base):
         sa.ForeignKey("appeals.id", ondelete="SET NULL"), index=True
     )
     # relative to the recording store's root
-    path: Mapped[str] = mapped_column(sa.String(512))
+    path: Mapped[str] = mapped_column(sa.String(512), unique=True)
     state: Mapped[RecordingState] = mapped_column(
         str_enum(RecordingState), default=RecordingState.RECORDING, index=True
     )
-    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration_seconds: Mapped[float | None]
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -14,6 +14,10 @@ from callcenter.db.models._types import utcnow
 
 class Voicemail(Base):
     __tablename__ = "voicemails"
+    # operators list the voicemails of their line, newest first
+    __table_args__ = (
+        sa.Index("ix_voicemails_support_line_created_at", "support_line", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[uuid.UUID | None] = mapped_column(
@@ -27,7 +31,7 @@ class Voicemail(Base):
         sa.ForeignKey("recordings.id", ondelete="SET NULL"), index=True
     )
     duration_seconds: Mapped[float | None]
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     listened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # the line whose operators should listen to it
     support_line: Mapped[int | None]

@@ -1,0 +1,1 @@
+"""Recording files (the store) and other file storage."""
