@@ -52,3 +52,8 @@ clean:
 .PHONY: bench-recordings
 bench-recordings: install
 	$(BIN)/python bench/recordings_search.py
+
+.PHONY: bench-dialer
+## bench-dialer: predictive vs progressive vs ratio-feedback dialling (seeded simulation)
+bench-dialer: install
+	$(BIN)/python -m bench.dialer

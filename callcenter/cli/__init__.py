@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callcenter.cli import asterisk, core, speech
+from callcenter.cli import asterisk, core, flows, speech
 
 app = typer.Typer(
     name="callcenter",
@@ -16,6 +16,7 @@ app = typer.Typer(
 core.register(app)
 speech.register(app)
 asterisk.register(app)
+flows.register(app)
 
 
 def main() -> None:

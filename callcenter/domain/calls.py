@@ -132,7 +132,12 @@ _QUEUE_FAILURES = frozenset(
 )
 _AGI_FAILURES = frozenset({"FAILURE", "NOTFOUND"})
 # Newexten apps Asterisk shows on a channel it is still dialling (Originate, Queue member)
-_SETUP_APPS = frozenset({"appdial2", "appdial", "appqueue"})
+# Also the dialplan's bookkeeping before Answer: the shipped dialplan gives an inbound call its
+# CALL_UUID first thing (Gosub sub-call-uuid), so the record is published under that id, the
+# one the recording file is named by.
+_SETUP_APPS = frozenset(
+    {"appdial2", "appdial", "appqueue", "noop", "set", "gosub", "gotoif", "return"}
+)
 
 
 def call_id_for_linkedid(linkedid: str) -> uuid.UUID:
