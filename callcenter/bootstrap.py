@@ -1,8 +1,9 @@
 """Composition root: builds every component from Settings. Nothing is built at import time.
 
 `build_platform` wires the PBX link (a real Asterisk over AMI when CALLCENTER_AMI_HOST is
-set, else the built-in simulator), the FastAGI server, the call-record service and the
-recording services. `Platform.start`/`stop` run them in order and back.
+set, else the built-in simulator), the FastAGI server with the IVR and dialer scripts, the
+call-record service, the recording services and the dialer. `Platform.start`/`stop` run
+them in order and back.
 """
 
 from __future__ import annotations
@@ -11,20 +12,29 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.ports import NoPbxLink, PbxLink
+from callcenter.ports import PbxLink
 from callcenter.services.recording_suite import Recordings, build_recordings
+
+if TYPE_CHECKING:
+    from callcenter.asterisk.agi import AgiServer
+    from callcenter.asterisk.ami import ResyncSnapshot
+    from callcenter.asterisk.frames import AmiFrame
+    from callcenter.services.acd import AcdService
+    from callcenter.services.calls import CallEvents
+    from callcenter.services.dialer import DialerService
 
 log = logging.getLogger(__name__)
 
 
 class Component(Protocol):
-    async def start(self) -> None: ...
+    async def start(self) -> object: ...
 
     async def stop(self) -> None: ...
 
@@ -38,6 +48,12 @@ class Platform:
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
     components: list[Component] = field(default_factory=list)
+    calls: CallEvents | None = None
+    agi: AgiServer | None = None
+    dialer: DialerService | None = None
+    acd: AcdService | None = None
+    sms: Any = None
+    email: Any = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
 
@@ -60,10 +76,15 @@ class Platform:
                 name="recording-maintenance",
             )
         )
+        if self.dialer is not None:
+            await self.dialer.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        if self.dialer is not None:
+            with contextlib.suppress(Exception):
+                await self.dialer.stop()
         for task in self.background:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -78,23 +99,144 @@ class Platform:
         await self.engine.dispose()
 
 
-def build_pbx_link(settings: Settings) -> PbxLink:
-    if settings.uses_simulator:
-        return NoPbxLink(
-            "no PBX is linked: CALLCENTER_AMI_HOST is empty and the built-in simulator "
-            "is not available yet"
-        )
-    return NoPbxLink(
-        f"no PBX is linked: the AMI adapter for {settings.ami_host}:{settings.ami_port} "
-        "is not available yet"
-    )
+class AmiFanout:
+    """The AMI listener: every event goes to the call records; OriginateResponses also to
+    the dialer, whose attempts wait on them."""
+
+    def __init__(self, calls: CallEvents) -> None:
+        self.calls = calls
+        self.dialer: DialerService | None = None
+
+    async def on_connected(self, snapshot: ResyncSnapshot) -> None:
+        await self.calls.on_connected(snapshot)
+
+    async def on_disconnected(self) -> None:
+        await self.calls.on_disconnected()
+
+    async def on_event(self, frame: AmiFrame, received_at: datetime) -> None:
+        await self.calls.on_event(frame, received_at)
+        if self.dialer is not None and (frame.event or "").lower() == "originateresponse":
+            from callcenter.asterisk.ami_results import OriginateOutcome
+
+            outcome = OriginateOutcome.from_frame(frame)
+            if outcome is not None and outcome.channel_id:
+                await self.dialer.on_originate_response(
+                    outcome.channel_id, success=outcome.success, reason=outcome.reason
+                )
+
+
+class _AgiComponent:
+    """Starts the FastAGI server and tells the simulator (if any) its real port."""
+
+    def __init__(self, server: AgiServer, on_bound: Any = None) -> None:
+        self.server = server
+        self._on_bound = on_bound
+
+    async def start(self) -> None:
+        await self.server.start()
+        if self._on_bound is not None:
+            self._on_bound(self.server.address[1])
+
+    async def stop(self) -> None:
+        await self.server.stop(grace=5.0)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 def build_platform(settings: Settings) -> Platform:
+    from callcenter.asterisk.agi import AgiServer
+    from callcenter.asterisk.ami import AmiClient
+    from callcenter.asterisk.link import AmiPbxLink
+    from callcenter.domain.calls import CallTracker
+    from callcenter.services.acd import AcdAmiListener, AcdService, AcdSettings
+    from callcenter.services.acd_agi import acd_agi_routes
+    from callcenter.services.call_recordings import CallRecordingHooks
+    from callcenter.services.calls import CallEvents
+    from callcenter.services.dialer import (
+        DialerConfig,
+        DialerService,
+        InMemoryOperatorPool,
+        dialer_agi_handler,
+        locks_for,
+    )
+    from callcenter.services.ivr_suite import build_ivr
+
     engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    recordings = build_recordings(settings, factory)
+
+    calls = CallEvents(
+        factory,
+        tracker=CallTracker(
+            inbound_numbers={settings.inbound_number},
+            inbound_contexts={"from-trunk", "inbound-ivr", "ivr"},
+        ),
+    )
+    recording_hooks = CallRecordingHooks(recordings.core)
+    calls.after_commit(recording_hooks.on_commit)
+
+    ivr = build_ivr(settings, factory, recordings=recordings)
+    agi = AgiServer(
+        {"ivr": ivr.handler},
+        host=settings.agi_host,
+        port=settings.agi_port,
+        allowed_networks=settings.agi_allowed_networks,
+        session_timeout=settings.agi_session_timeout,
+        reply_timeout=settings.agi_reply_timeout,
+        failover_queue=settings.agi_failover_queue,
+        max_sessions=settings.agi_max_sessions,
+    )
+
+    listener = AmiFanout(calls)
+    acd = AcdService(factory, settings=AcdSettings(timezone=settings.local_timezone))
+    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
+    acd.attach(client)
+    for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
+        agi.add_route(script, handler)
+    pbx: PbxLink
+    on_agi_bound = None
+    if settings.uses_simulator:
+        from callcenter.sim.link import SimulatorLink
+
+        sim_link = SimulatorLink(
+            client,
+            ami_username=settings.ami_username,
+            ami_secret=settings.ami_secret.get_secret_value(),
+            agi_host=settings.agi_host,
+            agi_port=settings.agi_port,
+            recordings_dir=settings.recordings_dir,
+            inbound_number=settings.inbound_number,
+            demo_scenario="demo" if settings.demo_traffic else None,
+        )
+        on_agi_bound = sim_link.set_agi_port
+        pbx = sim_link
+    else:
+        pbx = AmiPbxLink(client, f"asterisk {settings.ami_host}:{settings.ami_port}")
+
+    pool = InMemoryOperatorPool(clock=_utcnow)
+    dialer = DialerService(
+        factory,
+        client,
+        pool,
+        ivr.renderer,
+        locks_for(engine),
+        config=DialerConfig(caller_id_number=settings.inbound_number),
+        clock=_utcnow,
+    )
+    agi.add_route("dialer", dialer_agi_handler(dialer))
+    listener.dialer = dialer
+
     return Platform(
         settings=settings,
         engine=engine,
-        session_factory=create_session_factory(engine),
-        pbx=build_pbx_link(settings),
+        session_factory=factory,
+        pbx=pbx,
+        recordings=recordings,
+        components=[calls, acd, ivr, _AgiComponent(agi, on_agi_bound)],
+        calls=calls,
+        acd=acd,
+        agi=agi,
+        dialer=dialer,
     )

@@ -8,7 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from callcenter import __version__
+from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
+from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import recordings as recordings_routes
 from callcenter.bootstrap import Platform
 
@@ -47,4 +49,6 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     app.include_router(recordings_routes.router)
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
+    app.include_router(acd_routes.router)
+    app.include_router(campaigns_routes.router)
     return app

@@ -252,6 +252,14 @@ class AmiClient:
 
     # ----------------------------------------------------------------- lifecycle
 
+    def set_target(self, host: str, port: int) -> None:
+        """Point a client that has not started yet at another address (the built-in PBX
+        simulator only knows its port once it is listening)."""
+        if self._supervisor is not None:
+            raise RuntimeError("the AMI client is already running")
+        self._host = host
+        self._port = port
+
     async def start(self) -> None:
         """Start the link in the background; returns immediately."""
         if self._supervisor is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callcenter.cli import asterisk, core, flows, speech
+from callcenter.cli import asterisk, core, flows, sim, speech
 
 app = typer.Typer(
     name="callcenter",
@@ -17,6 +17,7 @@ core.register(app)
 speech.register(app)
 asterisk.register(app)
 flows.register(app)
+sim.register(app)
 
 
 def main() -> None:

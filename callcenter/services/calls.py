@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,8 @@ from callcenter.domain.telephony_events import EventSource
 log = logging.getLogger(__name__)
 
 CallObserver = Callable[[CallRecord, bool], None]
+# runs after a batch of call records is committed (e.g. to start or finish recordings)
+CommitHook = Callable[[list[CallRecord]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +185,7 @@ class CallEvents:
         self._records: dict[str, CallRecord] = {}
         self._transfers_saved: dict[str, int] = {}
         self._observers: list[CallObserver] = []
+        self._commit_hooks: list[CommitHook] = []
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -213,6 +216,10 @@ class CallEvents:
     def subscribe(self, observer: CallObserver) -> None:
         """`observer(record, ended_now)` runs on every change of a call; it must not block."""
         self._observers.append(observer)
+
+    def after_commit(self, hook: CommitHook) -> None:
+        """`await hook(records)` after each batch of call records is in the database."""
+        self._commit_hooks.append(hook)
 
     def stats(self) -> CallEventsStats:
         return CallEventsStats(
@@ -282,6 +289,15 @@ class CallEvents:
 
     def _changed(self, record: CallRecord, ended_now: bool) -> None:
         self._records[record.linkedid] = record
+        if ended_now:
+            log.info(
+                "call %s %s ended: %s%s%s",
+                record.id,
+                record.direction.value,
+                record.disposition.value,
+                f", queue {record.queue_name}" if record.queue_name else "",
+                f", waited {record.wait_seconds:.1f} s" if record.wait_seconds is not None else "",
+            )
         for observer in self._observers:
             try:
                 observer(record, ended_now)
@@ -331,6 +347,13 @@ class CallEvents:
             if record.ended_at is not None:
                 self._transfers_saved.pop(linkedid, None)
         self._batches += 1
+        if records:
+            written = list(records.values())
+            for hook in self._commit_hooks:
+                try:
+                    await hook(written)
+                except Exception:
+                    log.exception("call commit hook failed")
 
     async def _save_transfers(self, session: AsyncSession, record: CallRecord) -> None:
         saved = self._transfers_saved.get(record.linkedid, 0)

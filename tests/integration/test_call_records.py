@@ -167,9 +167,7 @@ async def test_every_event_is_journaled_once(
     await rig.replay(frames)
     async with session_factory() as session:
         stored = await session.scalar(select(func.count()).select_from(TelephonyEvent))
-        keys = await session.scalar(
-            select(func.count(func.distinct(TelephonyEvent.event_key)))
-        )
+        keys = await session.scalar(select(func.count(func.distinct(TelephonyEvent.event_key))))
     assert stored == rig.calls.stats().events
     assert stored == keys
     assert stored is not None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env, serving
 
 
@@ -40,7 +41,10 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
 
 def test_check_config_masks_secrets(tmp_path: Path) -> None:
     result = run_cli(
-        "check-config", cwd=tmp_path, CALLCENTER_AMI_SECRET="s3cr3t-value", CALLCENTER_AMI_HOST="pbx"
+        "check-config",
+        cwd=tmp_path,
+        CALLCENTER_AMI_SECRET="s3cr3t-value",
+        CALLCENTER_AMI_HOST="pbx",
     )
     assert result.returncode == 0, result.stderr
     assert "CALLCENTER_AMI_HOST=pbx" in result.stdout
@@ -54,25 +58,31 @@ async def test_migrate_seed_then_serve_health_docs_and_sign_in(tmp_path: Path) -
         "CALLCENTER_DATABASE_URL": url,
         "CALLCENTER_ADMIN_USERNAME": "admin",
         "CALLCENTER_ADMIN_PASSWORD": "admin-pass",
+        "CALLCENTER_AGI_PORT": "0",
+        "CALLCENTER_DEMO_TRAFFIC": "false",
+        "CALLCENTER_FLOWS_DIR": str(REPO_ROOT / "ivr_flows"),
+        "CALLCENTER_PROMPTS_CACHE_DIR": str(REPO_ROOT / "var" / "prompts"),
     }
     migrated = run_cli("migrate", cwd=tmp_path, **env)
     assert migrated.returncode == 0, migrated.stderr
     seeded = run_cli("seed-demo", "--if-empty", cwd=tmp_path, **env)
     assert seeded.returncode == 0, seeded.stderr
-    async with serving(tmp_path, clean_env(**env)) as served:
-        async with httpx.AsyncClient(base_url=served.base_url, timeout=10) as http:
-            health = await http.get("/health")
-            assert health.status_code == 200
-            assert health.json()["database"]["ok"] is True
-            assert (await http.get("/docs")).status_code == 200
-            token = await http.post(
-                "/api/v1/auth/token", data={"username": "admin", "password": "admin-pass"}
-            )
-            assert token.status_code == 200
-            assert token.json()["role"] == "administrator"
-            demo = await http.post(
-                "/api/v1/auth/token", data={"username": "supervisor", "password": "supervisor"}
-            )
-            assert demo.status_code == 200
+    async with (
+        serving(tmp_path, clean_env(**env)) as served,
+        httpx.AsyncClient(base_url=served.base_url, timeout=10) as http,
+    ):
+        health = await http.get("/health")
+        assert health.status_code == 200
+        assert health.json()["database"]["ok"] is True
+        assert (await http.get("/docs")).status_code == 200
+        token = await http.post(
+            "/api/v1/auth/token", data={"username": "admin", "password": "admin-pass"}
+        )
+        assert token.status_code == 200
+        assert token.json()["role"] == "administrator"
+        demo = await http.post(
+            "/api/v1/auth/token", data={"username": "supervisor", "password": "supervisor"}
+        )
+        assert demo.status_code == 200
     log = b"".join(served.log).decode()
     assert "PBX link" in log
