@@ -145,6 +145,37 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _sms_gateway(settings: Settings) -> Any:
+    if not settings.sms_gateway_url:
+        return None
+    from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
+
+    return HttpSmsGateway(
+        SmsGatewayConfig(
+            url=settings.sms_gateway_url,
+            sender=settings.sms_sender,
+            token=settings.sms_gateway_token.get_secret_value(),
+        )
+    )
+
+
+def _email_sender(settings: Settings) -> Any:
+    if not settings.smtp_host:
+        return None
+    from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
+
+    return SmtpEmailSender(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            security=SmtpSecurity(settings.smtp_security),
+        )
+    )
+
+
 def build_platform(settings: Settings) -> Platform:
     from callcenter.asterisk.agi import AgiServer
     from callcenter.asterisk.ami import AmiClient
@@ -177,7 +208,14 @@ def build_platform(settings: Settings) -> Platform:
     recording_hooks = CallRecordingHooks(recordings.core)
     calls.after_commit(recording_hooks.on_commit)
 
-    ivr = build_ivr(settings, factory, recordings=recordings)
+    ivr = build_ivr(
+        settings,
+        factory,
+        recordings=recordings,
+        default_flow=settings.flows_default,
+        watch=settings.flows_watch,
+        lookup_timeout=settings.ivr_lookup_timeout,
+    )
     agi = AgiServer(
         {"ivr": ivr.handler},
         host=settings.agi_host,
@@ -222,7 +260,13 @@ def build_platform(settings: Settings) -> Platform:
         pool,
         ivr.renderer,
         locks_for(engine),
-        config=DialerConfig(caller_id_number=settings.inbound_number),
+        config=DialerConfig(
+            channel_template=settings.dialer_channel,
+            caller_id_number=settings.inbound_number,
+            caller_id_name=settings.dialer_caller_id_name,
+            max_channels=settings.dialer_max_channels,
+            default_zone=settings.local_timezone,
+        ),
         clock=_utcnow,
     )
     agi.add_route("dialer", dialer_agi_handler(dialer))
@@ -233,6 +277,8 @@ def build_platform(settings: Settings) -> Platform:
         engine=engine,
         session_factory=factory,
         pbx=pbx,
+        sms=_sms_gateway(settings),
+        email=_email_sender(settings),
         recordings=recordings,
         components=[calls, acd, ivr, _AgiComponent(agi, on_agi_bound)],
         calls=calls,

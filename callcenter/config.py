@@ -112,6 +112,24 @@ class Settings(BaseSettings):
 
     demo_traffic: bool = True
 
+    flows_default: str = "main"
+    flows_watch: bool = True
+    ivr_lookup_timeout: float = Field(default=5.0, gt=0)
+
+    dialer_channel: str = "Local/{national}@outbound"
+    dialer_caller_id_name: str = "Energo"
+    dialer_max_channels: int = Field(default=30, gt=0)
+
+    smtp_host: str = ""
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: str = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = "noreply@localhost.localdomain"
+    sms_gateway_url: str = ""
+    sms_gateway_token: SecretStr = SecretStr("")
+    sms_sender: str = "Energo"
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -125,6 +143,29 @@ class Settings(BaseSettings):
         # an empty path variable means "not set", not the current directory
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("smtp_security")
+    @classmethod
+    def _smtp_security(cls, value: str) -> str:
+        if value not in {"none", "starttls", "tls"}:
+            raise ValueError("must be none, starttls or tls")
+        return value
+
+    @field_validator("sms_gateway_url")
+    @classmethod
+    def _sms_url(cls, value: str) -> str:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or http://)")
+        return value
+
+    @field_validator("dialer_channel")
+    @classmethod
+    def _dialer_channel(cls, value: str) -> str:
+        if not any(f in value for f in ("{e164}", "{digits}", "{national}")):
+            raise ValueError(
+                "must contain {e164}, {digits} or {national}, e.g. PJSIP/{national}@trunk"
+            )
         return value
 
     @field_validator("log_level")
