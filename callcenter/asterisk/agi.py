@@ -129,6 +129,11 @@ class AgiServer:
         self._change = asyncio.Event()
         self._stopping = False
 
+    @property
+    def scripts(self) -> frozenset[str]:
+        """The script names this server answers (the request paths of AGI(agi://host/NAME))."""
+        return frozenset(self._routes)
+
     def add_route(self, script: str, handler: AgiHandler) -> None:
         self._routes[script.strip("/")] = handler
 

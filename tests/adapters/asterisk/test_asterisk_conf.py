@@ -27,7 +27,8 @@ from tests.adapters.asterisk.test_asterisk_conf_parser import (
 from tests.support.paths import REPO_ROOT
 
 CONF_DIR = REPO_ROOT / "asterisk_conf"
-AGI_SCRIPTS = {"ivr", "dialer"}  # the routes the platform's FastAGI server serves
+# the routes the platform's FastAGI server serves (see callcenter/bootstrap.py)
+AGI_SCRIPTS = {"ivr", "dialer", "acd-join", "acd-wait", "acd-callback"}
 QUEUES = {"line1", "line2", "line3", "branch-overflow"}
 PLACEHOLDER = re.compile(r"^@@[A-Z0-9_]+@@$")
 
@@ -245,7 +246,16 @@ def test_every_context_but_the_entry_points_is_reachable(
     dialplan: dict[str, Context], globals_: dict[str, str]
 ) -> None:
     # entered from outside: the trunk, phones, and the platform through AMI
-    entry = {"from-trunk", "from-operators", "agents", "transfer", "dialer", "supervisor"}
+    # acd-exit: entered from a queue when a waiting caller presses a key (queues.conf context)
+    entry = {
+        "from-trunk",
+        "from-operators",
+        "agents",
+        "transfer",
+        "dialer",
+        "supervisor",
+        "acd-exit",
+    }
     reached = set(entry)
     for step in _all_steps(dialplan):
         reached.update(context for context, _, _ in _targets(step, globals_))
@@ -301,7 +311,7 @@ def test_agi_routes_are_the_platforms_scripts(dialplan: dict[str, Context]) -> N
     ]
     scripts = set()
     for url in urls:
-        match = re.fullmatch(r"agi://@@AGI_HOST@@:@@AGI_PORT@@/([a-z]+)", url)
+        match = re.fullmatch(r"agi://@@AGI_HOST@@:@@AGI_PORT@@/([a-z-]+)", url)
         assert match, f"AGI must go to the platform's FastAGI server: {url}"
         scripts.add(match.group(1))
     assert scripts == AGI_SCRIPTS

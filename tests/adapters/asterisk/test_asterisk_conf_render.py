@@ -56,7 +56,10 @@ def test_render_fills_every_placeholder_with_the_settings(rendered: Path) -> Non
     dialplan = parse_dialplan(parse_conf(_read(rendered, "extensions.conf")))
     assert list(dialplan["from-trunk"].extens) == ["88005553535"]
     agi = sorted(s.args for ctx in dialplan.values() for s in ctx.steps() if s.app == "AGI")
-    assert agi == ["agi://127.0.0.2:4599/dialer", "agi://127.0.0.2:4599/ivr"]
+    assert agi == [
+        f"agi://127.0.0.2:4599/{script}"
+        for script in ("acd-callback", "acd-join", "acd-wait", "dialer", "ivr")
+    ]
     extensions = parse_conf(_read(rendered, "extensions.conf"))
     assert extensions.get("globals", "CC_RECORDINGS_DIR") == "/srv/callcenter/recordings"
     assert extensions.get("globals", "CC_OUTBOUND_CALLERID") == "88005553535"
