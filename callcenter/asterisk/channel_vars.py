@@ -16,6 +16,7 @@ IVR_PATH: Final = "IVR_PATH"  # menu path the caller took, e.g. "1/2", for the o
 IVR_FAILOVER: Final = "IVR_FAILOVER"  # "1" when the AGI side failed and sent the caller on
 IVR_CLOSED: Final = "IVR_CLOSED"  # "1" when self-service closed the call (no operator needed)
 QUEUED_CALLBACK: Final = "QUEUED_CALLBACK"  # "1" on the call placed back to a queued caller
+RECORDING_NOTICE: Final = "RECORDING_NOTICE"  # version of the "call is recorded" notice played
 
 ALL: Final = (
     IVR_TARGET,
@@ -26,4 +27,5 @@ ALL: Final = (
     IVR_FAILOVER,
     IVR_CLOSED,
     QUEUED_CALLBACK,
+    RECORDING_NOTICE,
 )

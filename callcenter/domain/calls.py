@@ -228,6 +228,7 @@ class CallRecord:
     amd_cause: str | None
     ring_no_answer_count: int  # operators rung in vain (AgentRingNoAnswer)
     recording_file: str | None  # MIXMONITOR_FILENAME as Asterisk sees it
+    recording_notice_version: str | None  # which "this call is recorded" notice played
     partial: bool  # first seen in the middle of the call: early facts may be missing
 
     @property
@@ -318,6 +319,7 @@ class _Call:
     any_up: bool = False
     ring_no_answer: int = 0
     recording_file: str | None = None
+    recording_notice: str | None = None
 
     def clamp(self, at: datetime) -> datetime:
         """Times of late events never go past the end of the call."""
@@ -428,6 +430,7 @@ class _Call:
             amd_cause=self.amd_cause,
             ring_no_answer_count=self.ring_no_answer,
             recording_file=self.recording_file,
+            recording_notice_version=self.recording_notice,
             partial=self.partial,
         )
 
@@ -566,6 +569,7 @@ class CallTracker:
             amd_cause=record.amd_cause,
             ring_no_answer=record.ring_no_answer_count,
             recording_file=record.recording_file,
+            recording_notice=record.recording_notice_version,
         )
         # the phases already over come back with their lengths, so later updates keep them
         if record.ivr_seconds is not None:
@@ -634,6 +638,10 @@ class CallTracker:
                     call.queue_joined_at = at
                     call.queue_name = clean_text(event.queue, MAX_QUEUE)
                     call.queue_caller = event.uniqueid
+                elif call.connected_at is None and not call.abandoned:
+                    # back in a queue with no operator yet (after a wait announcement, or an
+                    # overflow): the wait goes on from the first join
+                    call.queue_resolved_at = None
                 call.in_queue = call.ended_at is None
                 self._end_ivr(call, at)
             case QueueCallerLeft():
@@ -768,6 +776,8 @@ class CallTracker:
             case TrackedVariable.MIXMONITOR_FILENAME:
                 if call.recording_file is None:
                     call.recording_file = clean_text(value, 1024)
+            case TrackedVariable.RECORDING_NOTICE:
+                call.recording_notice = clean_text(value, 32) or None
             case TrackedVariable.IVR_TARGET:
                 pass  # where the IVR sent the caller shows up as QueueCallerJoin anyway
 

@@ -108,6 +108,7 @@ def _fields(record: CallRecord, operator_id: int | None) -> CallFields:
         ivr_path=list(record.ivr_path),
         ivr_seconds=record.ivr_seconds,
         ivr_closed=record.ivr_closed,
+        recording_notice_version=record.recording_notice_version,
         queue_name=record.queue_name,
         operator_id=operator_id,
         wait_seconds=record.wait_seconds,
@@ -154,6 +155,7 @@ def record_from_row(row: Call, operator_interface: str | None) -> CallRecord:
         amd_cause=None,
         ring_no_answer_count=0,
         recording_file=None,
+        recording_notice_version=row.recording_notice_version,
         partial=True,
     )
 

@@ -47,6 +47,7 @@ from callcenter.asterisk.channel_vars import (
     IVR_PATH,
     IVR_PRIORITY,
     IVR_TARGET,
+    RECORDING_NOTICE,
 )
 from callcenter.domain.calls import call_id_for_linkedid
 from callcenter.domain.ivr import (
@@ -92,7 +93,6 @@ log = logging.getLogger(__name__)
 
 # Which "this call is recorded" notice the caller heard (the call record's
 # recording_notice_version). Proposed for callcenter/asterisk/channel_vars.py.
-RECORDING_NOTICE = "RECORDING_NOTICE"
 NOTICE_WHERE = "notice_prompt"
 SAMPLE_RATE = 8000  # RECORD FILE ... wav writes 8 kHz: endpos / 8000 = seconds
 VOICE_MAX_MS = 15_000  # a meter reading is said in a few seconds

@@ -200,10 +200,8 @@ async def run_agi(pbx: Pbx, chan: Channel, data: str) -> Outcome:
         pbx.set_var(chan, "AGISTATUS", "FAILURE")
         return CONTINUE
     try:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.host, target.port),
-            timeout=pbx.config.fastagi_connect_timeout,
-        )
+        async with asyncio.timeout(pbx.config.fastagi_connect_timeout):
+            reader, writer = await asyncio.open_connection(target.host, target.port)
     except (OSError, TimeoutError):
         pbx.set_var(chan, "AGISTATUS", "FAILURE")
         return CONTINUE

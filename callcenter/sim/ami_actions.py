@@ -78,11 +78,13 @@ class ActionContext:
 
 Handler = Callable[[ActionContext], Awaitable[None]]
 ACTIONS: dict[str, Handler] = {}
+ACTION_NAMES: list[str] = []
 
 
 def action(name: str) -> Callable[[Handler], Handler]:
     def register(handler: Handler) -> Handler:
         ACTIONS[name.lower()] = handler
+        ACTION_NAMES.append(name)
         return handler
 
     return register
@@ -861,7 +863,7 @@ async def confbridge_unmute(ctx: ActionContext) -> None:
 
 @action("ListCommands")
 async def list_commands(ctx: ActionContext) -> None:
-    ctx.ack_with([(name, "") for name in sorted(ACTIONS)])
+    ctx.ack_with([(name, f"{name}.  (Priv: <none>)") for name in sorted(ACTION_NAMES)])
 
 
 __all__ = ["ACTIONS", "ChannelState", "dispatch"]

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import random
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +27,6 @@ from callcenter.sim.bridges import Bridge
 from callcenter.sim.channels import (
     ANSWERED,
     BUSY,
-    CAUSE_BUSY,
-    CAUSE_CONGESTION,
     CAUSE_NO_ANSWER,
     CONGESTION,
     GOTO,
@@ -793,9 +791,6 @@ class Pbx:
         )
 
     # --- whole-PBX operations ------------------------------------------------------------------
-    def live_channels(self) -> Sequence[Channel]:
-        return list(self.channels.values())
-
     def restart(self) -> None:
         """Simulated crash + start: every call vanishes, counters and dynamic members reset."""
         for chan in list(self.channels.values()):
@@ -826,13 +821,3 @@ class Pbx:
 
 def _is_up(chan: Channel) -> bool:
     return chan.state == ChannelState.UP
-
-
-def hangup_cause_for(status: str) -> int:
-    return {"BUSY": CAUSE_BUSY, "CONGESTION": CAUSE_CONGESTION, "NOANSWER": CAUSE_NO_ANSWER}.get(
-        status, 0
-    )
-
-
-def iter_named(channels: Iterable[Channel], prefix: str) -> list[Channel]:
-    return [c for c in channels if c.name.startswith(prefix)]

@@ -37,11 +37,6 @@ class DeviceStatus(IntEnum):
     RINGINUSE = 7
     ONHOLD = 8
 
-    @property
-    def devstate(self) -> str:
-        """The name DeviceStateChange uses."""
-        return self.name
-
 
 class MemberResult(StrEnum):
     OK = "ok"

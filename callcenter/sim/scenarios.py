@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -246,9 +245,3 @@ class ScenarioRunner:
             handles.append(await self.sim.place_inbound_call(script))
         results = await asyncio.gather(*(handle.wait() for handle in handles))
         return Summary.of(list(results))
-
-
-def summarise(handles: Sequence[CallHandle]) -> Summary:
-    from callcenter.sim.simulator import Summary
-
-    return Summary.of([h.result() for h in handles if h.done])

@@ -32,6 +32,7 @@ _EXAMPLE: dict[str, Any] = {
     "ivr_path": ["1", "2"],
     "ivr_seconds": 11.9,
     "ivr_closed": False,
+    "recording_notice_version": "2025-01",
     "queue_name": "line1",
     "operator_id": 1,
     "wait_seconds": 0.4,
@@ -58,6 +59,7 @@ class CallOut(BaseModel):
     ivr_path: list[str]
     ivr_seconds: float | None
     ivr_closed: bool
+    recording_notice_version: str | None
     queue_name: str | None
     operator_id: int | None
     wait_seconds: float | None

@@ -257,3 +257,56 @@ async def test_frames_sent_are_counted(lab_sim: Simulator, ami: RawAmi) -> None:
     await ami.action("Ping")
     await asyncio.sleep(0)
     assert lab_sim.frames_sent >= 4  # login reply, FullyBooted, SuccessfulAuth, ping reply
+
+
+async def test_conference_list_mute_and_kick(ami: RawAmi) -> None:
+    await ami.login()
+    empty = await ami.action("ConfbridgeList", Conference="900")
+    assert empty.get("Message") == "No active conferences."
+    for action_id in ("conf-a", "conf-b"):
+        ami.send(
+            "Originate",
+            ActionID=action_id,
+            Channel="Local/900@conf",
+            Application="Wait",
+            Data="60",
+            Async="true",
+        )
+    second = await ami.wait_for(
+        lambda f: f.event == "ConfbridgeJoin" and f.get("BridgeNumChannels") == "3", within=10
+    )
+    listing = await ami.action("ConfbridgeList", Conference="900")
+    assert listing.get("Message") == "Confbridge user list will follow"
+    done = await ami.event("ConfbridgeListComplete")
+    assert done.get("ListItems") == "2"
+    unknown = await ami.action("ConfbridgeMute", Conference="901", Channel="x")
+    assert unknown.get("Message") == "No Conference by that name found."
+    muted = await ami.action(
+        "ConfbridgeMute", Conference="900", Channel=second.get("Channel") or ""
+    )
+    assert muted.get("Message") == "User muted"
+    nobody = await ami.action("ConfbridgeKick", Conference="900", Channel="Local/none")
+    assert nobody.get("Message") == "No Channel by that name found in Conference."
+    kicked = await ami.action(
+        "ConfbridgeKick", Conference="900", Channel=second.get("Channel") or ""
+    )
+    assert kicked.get("Message") == "User kicked"
+    left = await ami.event("ConfbridgeLeave", Channel=second.get("Channel") or "")
+    assert left.get("Conference") == "900"
+    result = await ami.wait_for(
+        lambda f: f.event == "VarSet" and f.get("Variable") == "CONFBRIDGE_RESULT"
+    )
+    assert result.get("Value") == "KICKED"
+
+
+async def test_music_on_hold_starts_and_stops(ami: RawAmi) -> None:
+    await ami.login()
+    await ami.action(
+        "Originate", Channel="Local/hold@moh-hold", Application="Wait", Data="8", Async="true"
+    )
+    start = await ami.event("MusicOnHoldStart")
+    assert start.get("Class") == "default"
+    stop = await ami.event("MusicOnHoldStop", within=10)
+    assert stop.get("Channel") == start.get("Channel")
+    failed = await ami.event("OriginateResponse")  # the held leg never answered (as in s11)
+    assert (failed.get("Response"), failed.get("Reason")) == ("Failure", "0")

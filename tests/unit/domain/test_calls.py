@@ -556,3 +556,19 @@ def test_second_operator_after_a_requeue_is_who_transfers(tracker: CallTracker) 
     assert call.transfers[-1].from_operator == "PJSIP/op201"  # who handed it on
     assert call.queue_name == "line1"
     assert call.wait_seconds == 2.0  # the first wait is what the caller felt
+
+
+def test_the_wait_goes_on_across_a_wait_announcement(tracker: CallTracker) -> None:
+    # the ACD takes the caller out of Queue() to say the expected wait, then back in
+    feed(tracker, created(0), joined(10), left(40), joined(45), created(70, AGENT))
+    updates = feed(tracker, left(96), connected(96), completed(120), hangup(120, AGENT))
+    updates += feed(tracker, hangup(120.1))
+    call = updates[-1].record
+    assert call.disposition is Disposition.ANSWERED
+    assert call.wait_seconds == 86.0
+
+
+def test_the_recording_notice_version_is_kept(tracker: CallTracker) -> None:
+    feed(tracker, created(0), variable(2, TrackedVariable.RECORDING_NOTICE, "2025-01"))
+    updates = feed(tracker, joined(10), hangup(11))
+    assert updates[-1].record.recording_notice_version == "2025-01"
