@@ -57,3 +57,8 @@ bench-recordings: install
 ## bench-dialer: predictive vs progressive vs ratio-feedback dialling (seeded simulation)
 bench-dialer: install
 	$(BIN)/python -m bench.dialer
+
+.PHONY: bench-load
+## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
+bench-load: install
+	$(BIN)/python -m bench.load

@@ -280,7 +280,8 @@ def build_platform(settings: Settings) -> Platform:
         sms=_sms_gateway(settings),
         email=_email_sender(settings),
         recordings=recordings,
-        components=[calls, acd, ivr, _AgiComponent(agi, on_agi_bound)],
+        # stopped in reverse: the recording hooks last, after the final call records
+        components=[recording_hooks, calls, acd, ivr, _AgiComponent(agi, on_agi_bound)],
         calls=calls,
         acd=acd,
         agi=agi,

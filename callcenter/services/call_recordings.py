@@ -46,6 +46,13 @@ class CallRecordingHooks:
         except Exception:
             log.exception("completing the recording of call %s failed", call_id)
 
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Let completions in progress finish before the database goes away."""
+        await self.drain()
+
     async def drain(self) -> None:
         """Wait for every completion in progress (tests, shutdown)."""
         while self._finishing:
