@@ -176,7 +176,8 @@ def _email_sender(settings: Settings) -> Any:
     )
 
 
-def build_platform(settings: Settings) -> Platform:
+def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
+    """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
     from callcenter.asterisk.agi import AgiServer
     from callcenter.asterisk.ami import AmiClient
     from callcenter.asterisk.link import AmiPbxLink
@@ -247,6 +248,7 @@ def build_platform(settings: Settings) -> Platform:
             recordings_dir=settings.recordings_dir,
             inbound_number=settings.inbound_number,
             demo_scenario="demo" if settings.demo_traffic else None,
+            time_scale=simulator_time_scale,
         )
         on_agi_bound = sim_link.set_agi_port
         pbx = sim_link

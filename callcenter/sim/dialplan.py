@@ -10,6 +10,7 @@ and parsed by `parse_extensions`; contexts may also resolve unknown extensions o
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -236,6 +237,8 @@ def _function(
         return yes if is_true(evaluate(expand_expressions(cond))) else no
     if name == "EXISTS":
         return "1" if arg else "0"
+    if name == "UUID":  # func_uuid (Asterisk 20.12 / 22.2 and later)
+        return str(uuid.uuid4())
     return None
 
 

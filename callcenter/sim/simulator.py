@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import uuid
 from collections import Counter
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -360,7 +361,9 @@ class Simulator:
             priority=1,
             caller=Party(script.number or None, script.name),
             timeout=60.0,
-            variables=list(script.variables.items()),
+            # the call's UUID from its first moment, as the shipped dialplan's sub-call-uuid
+            # gives it; the recording file is named by it
+            variables=list({"CALL_UUID": str(uuid.uuid4()), **script.variables}.items()),
             channel_id=script.channel_id,
             report=False,
             script=behaviour,

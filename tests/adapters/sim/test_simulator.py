@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -41,7 +42,8 @@ async def test_answered_abandoned_and_ivr_outcomes(tmp_path: Path) -> None:
         closed = await sim.place_inbound_call(CallerScript(keys=[KeyPress(0.2, "9")]))
         gone = await sim.place_inbound_call(CallerScript(hangup_after=0.3))
         results = [await h for h in (answered, impatient, closed, gone)]
-        assert answered.call_uuid == answered.uniqueid  # no CALL_UUID set by this IVR
+        # every inbound call carries a CALL_UUID from its first moment (the recording's name)
+        assert str(uuid.UUID(answered.call_uuid)) == answered.call_uuid
         assert sim.events_for_call(answered.linkedid) > 50
     outcomes = [r.outcome for r in results]
     assert outcomes == [
