@@ -193,6 +193,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         dialer_agi_handler,
         locks_for,
     )
+    from callcenter.services.dialer_operators import DialerOperatorFeed
     from callcenter.services.ivr_suite import build_ivr
 
     engine = create_engine(settings.database_url)
@@ -272,6 +273,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         clock=_utcnow,
     )
     agi.add_route("dialer", dialer_agi_handler(dialer))
+    operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
 
     return Platform(
@@ -283,7 +285,14 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         email=_email_sender(settings),
         recordings=recordings,
         # stopped in reverse: the recording hooks last, after the final call records
-        components=[recording_hooks, calls, acd, ivr, _AgiComponent(agi, on_agi_bound)],
+        components=[
+            recording_hooks,
+            calls,
+            acd,
+            operator_feed,
+            ivr,
+            _AgiComponent(agi, on_agi_bound),
+        ],
         calls=calls,
         acd=acd,
         agi=agi,

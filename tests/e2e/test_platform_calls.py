@@ -30,6 +30,7 @@ from callcenter.db.models import User
 from callcenter.db.seed import seed_demo
 from callcenter.domain.roles import Role
 from callcenter.passwords import hash_password
+from callcenter.services.dialer import InMemoryOperatorPool
 from callcenter.sim.callers import CallerScript, KeyPress
 from callcenter.sim.link import SimulatorLink
 from callcenter.sim.parties import Operator
@@ -178,3 +179,18 @@ async def test_s9_pulse_phone_reaches_an_operator_and_states_follow(rig: Rig) ->
     assert call["disposition"] == "answered"
     assert call["ivr_path"] == []
     assert call["queue_name"] == "line1"
+
+
+async def test_the_dialer_sees_the_operators_the_acd_follows(rig: Rig) -> None:
+    assert rig.platform.dialer is not None
+    pool = rig.platform.dialer.pool
+    assert isinstance(pool, InMemoryOperatorPool)
+    rig.sim.add_operator(operator("101"), queues=["line1"])
+    rig.sim.add_operator(operator("102"), queues=["line1"])
+    acd = rig.platform.acd
+    assert acd is not None
+    seen = -1
+    async with asyncio.timeout(20):
+        while pool.load("line1", datetime.now(UTC)).ready < 2:
+            # the pool is fed from the ACD's changes: wait for the next one (or 0.2 s)
+            seen = await acd.feed.wait(seen, 0.2)
