@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from sqlalchemy import text
+from sqlalchemy import or_, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Campaign
@@ -280,10 +280,67 @@ class PostgresAdvisoryLocks:
                 await conn.close()
 
 
+class LeaseLocks:
+    """A lease in the campaign's row: `dialer_owner` and `dialer_heartbeat_at`.
+
+    For SQLite, which has no advisory locks: each claim or renewal is one UPDATE whose WHERE
+    clause only matches a free, own, or expired lease, so two instances on one database file
+    never both hold a campaign. A holder renews the lease on every `held` check; one that
+    stops renewing (it died) loses the campaign after `ttl_seconds`.
+    """
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        *,
+        owner: str | None = None,
+        ttl_seconds: float = 30.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.owner = owner or f"dialer-{uuid.uuid4().hex[:16]}"
+        self._ttl = timedelta(seconds=ttl_seconds)
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    async def _claim(self, campaign_id: int, *, take_free: bool) -> bool:
+        now = self._clock()
+        mine = Campaign.dialer_owner == self.owner
+        claimable = or_(
+            mine,
+            Campaign.dialer_owner.is_(None),
+            Campaign.dialer_heartbeat_at.is_(None),
+            Campaign.dialer_heartbeat_at < now - self._ttl,
+        )
+        stmt = (
+            update(Campaign)
+            .where(Campaign.id == campaign_id, claimable if take_free else mine)
+            .values(dialer_owner=self.owner, dialer_heartbeat_at=now)
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(stmt)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def acquire(self, campaign_id: int) -> bool:
+        return await self._claim(campaign_id, take_free=True)
+
+    async def held(self, campaign_id: int) -> bool:
+        return await self._claim(campaign_id, take_free=False)
+
+    async def release(self, campaign_id: int) -> None:
+        stmt = (
+            update(Campaign)
+            .where(Campaign.id == campaign_id, Campaign.dialer_owner == self.owner)
+            .values(dialer_owner=None, dialer_heartbeat_at=None)
+        )
+        async with self._sessions.begin() as session:
+            await session.execute(stmt)
+
+
 def locks_for(engine: AsyncEngine) -> CampaignLocks:
+    """PostgreSQL: advisory locks; SQLite: a lease in the campaign's row."""
     if engine.dialect.name == "postgresql":
         return PostgresAdvisoryLocks(engine)
-    return InProcessLocks(engine.url.render_as_string(hide_password=True))
+    return LeaseLocks(async_sessionmaker(engine, expire_on_commit=False))
 
 
 # ----------------------------------------------------------------------------- operators

@@ -86,6 +86,10 @@ class Campaign(Base):
     # abandoned calls allowed, as a percentage of live answers
     max_abandon_pct: Mapped[float] = mapped_column(default=3.0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # the platform instance dialling this campaign and when it last said so (a lease, so that
+    # only one instance dials it even on SQLite, which has no advisory locks)
+    dialer_owner: Mapped[str | None] = mapped_column(sa.String(64))
+    dialer_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CallAttempt(Base):
