@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from callcenter.api.routes import (
     address_book,
     appeals,
+    call_control,
     calls_history,
     customers,
     knowledge_base,
@@ -23,6 +24,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     scripts.router,
     knowledge_base.router,
     calls_history.router,
+    call_control.router,
     address_book.router,
     operators.router,
     surveys.router,

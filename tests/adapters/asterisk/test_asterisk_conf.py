@@ -63,7 +63,8 @@ APP_MODULES = {
     "AGI": "res_agi", "AMD": "app_amd", "Answer": "pbx", "ChanSpy": "app_chanspy",
     "ConfBridge": "app_confbridge", "Dial": "app_dial", "ExecIf": "app_exec",
     "Gosub": "app_stack", "GotoIf": "pbx", "Goto": "pbx", "Hangup": "pbx",
-    "MixMonitor": "app_mixmonitor", "NoOp": "pbx", "Playback": "app_playback",
+    "MixMonitor": "app_mixmonitor", "MusicOnHold": "res_musiconhold", "NoOp": "pbx",
+    "Playback": "app_playback",
     "Queue": "app_queue", "Return": "app_stack", "Set": "pbx", "VoiceMail": "app_voicemail",
 }  # fmt: skip
 FUNCTION_MODULES = {
@@ -246,7 +247,8 @@ def test_every_context_but_the_entry_points_is_reachable(
     dialplan: dict[str, Context], globals_: dict[str, str]
 ) -> None:
     # entered from outside: the trunk, phones, and the platform through AMI
-    # acd-exit: entered from a queue when a waiting caller presses a key (queues.conf context)
+    # acd-exit: entered from a queue when a waiting caller presses a key (queues.conf context);
+    # hold: the platform Redirects a held caller there
     entry = {
         "from-trunk",
         "from-operators",
@@ -255,6 +257,7 @@ def test_every_context_but_the_entry_points_is_reachable(
         "dialer",
         "supervisor",
         "acd-exit",
+        "hold",  # the platform Redirects a held caller there
     }
     reached = set(entry)
     for step in _all_steps(dialplan):

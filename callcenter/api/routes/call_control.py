@@ -1,0 +1,538 @@
+"""Call control from the operator workstation (table 9, functions 1-8) and the screen-pop
+WebSocket (function 2: the caller's card the moment a call rings).
+
+The PBX, the call records and the ACD are read from the platform at request time
+(`platform.pbx.client`, `platform.calls`, `platform.acd`), so the routes work with whatever
+`build_platform` wired (a real Asterisk or the simulator) and answer 503 without a PBX.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import (
+    APIRouter,
+    Body,
+    Depends,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+    status,
+)
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import State
+
+from callcenter.api.deps import PlatformDep
+from callcenter.api.routes.customers import CustomerCardOut, _card
+from callcenter.api.tokens import InvalidTokenError, decode_token
+from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, ErrorOut, http_status
+from callcenter.bootstrap import Platform
+from callcenter.db.repositories import operators as operators_repo
+from callcenter.db.repositories import users as users_repo
+from callcenter.domain.calls import CallRecord
+from callcenter.domain.roles import Role
+from callcenter.services.access import Actor, WorkstationError
+from callcenter.services.call_control import (
+    CallControlPbx,
+    CallControlService,
+    CallControlState,
+    NotAvailable,
+    PbxTimeout,
+    PbxUnavailable,
+    RedialJob,
+    RedialStatus,
+    TargetKind,
+)
+from callcenter.services.customer_cards import CustomerCardsService
+from callcenter.services.screen_pop import Ring, ScreenPopHub
+
+
+def _status(exc: WorkstationError) -> int:
+    if isinstance(exc, PbxUnavailable):
+        return status.HTTP_503_SERVICE_UNAVAILABLE
+    if isinstance(exc, PbxTimeout):
+        return status.HTTP_504_GATEWAY_TIMEOUT
+    if isinstance(exc, NotAvailable):
+        return status.HTTP_501_NOT_IMPLEMENTED
+    return http_status(exc)
+
+
+class CallControlRoute(APIRoute):
+    """Service errors, including the PBX's, become JSON answers with a Russian detail."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except WorkstationError as exc:
+                return JSONResponse(status_code=_status(exc), content={"detail": exc.message})
+
+        return handler
+
+
+ME = "/api/v1/me"
+router = APIRouter(
+    tags=["call control"],
+    route_class=CallControlRoute,
+    responses={
+        **ERROR_RESPONSES,
+        status.HTTP_501_NOT_IMPLEMENTED: {"model": ErrorOut, "description": "Not in the dialplan"},
+        status.HTTP_503_SERVICE_UNAVAILABLE: {"model": ErrorOut, "description": "No AMI link"},
+        status.HTTP_504_GATEWAY_TIMEOUT: {"model": ErrorOut, "description": "Asterisk silent"},
+    },
+)
+
+
+# ------------------------------------------------------------------ wiring
+
+
+def _app_state(state: State) -> CallControlState:
+    current: CallControlState | None = getattr(state, "call_control", None)
+    if current is None:
+        current = CallControlState()
+        state.call_control = current
+    return current
+
+
+def call_control_state(request: Request) -> CallControlState:
+    return _app_state(request.app.state)
+
+
+def pbx_client(platform: Platform) -> CallControlPbx | None:
+    client: CallControlPbx | None = getattr(platform.pbx, "client", None)
+    return client
+
+
+# the shipped dialplan's music-on-hold extension (asterisk_conf/extensions.conf, [hold])
+HOLD_TARGET = ("hold", "s")
+
+
+def get_call_control(
+    platform: PlatformDep,
+    clock: ClockDep,
+    state: Annotated[CallControlState, Depends(call_control_state)],
+) -> CallControlService:
+    calls = platform.calls
+    return CallControlService(
+        platform.session_factory,
+        clock=clock,
+        pbx=pbx_client(platform),
+        state=state,
+        live_calls=calls.tracker.open_calls if calls is not None else None,
+        call_lookup=calls.tracker.get if calls is not None else None,
+        hold_target=HOLD_TARGET,
+    )
+
+
+CallControlDep = Annotated[CallControlService, Depends(get_call_control)]
+
+
+def screen_pop_hub(state: State, platform: Platform) -> ScreenPopHub:
+    """One hub per application, subscribed to the ACD and the call records on first use."""
+    hub: ScreenPopHub | None = getattr(state, "screen_pop", None)
+    if hub is None:
+        calls = platform.calls
+        hub = ScreenPopHub(call_lookup=calls.tracker.get if calls is not None else None)
+        if platform.acd is not None:
+            platform.acd.states.subscribe(hub.on_state_change)
+        if calls is not None:
+            calls.subscribe(hub.on_call_change)
+        state.screen_pop = hub
+    return hub
+
+
+# ------------------------------------------------------------------ bodies and answers
+
+
+class DialIn(BaseModel):
+    number: str = Field(min_length=1, max_length=32, description="public number or extension")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"number": "8 (915) 700-11-22"}]})
+
+
+class DialOut(BaseModel):
+    channel_id: str = Field(description="the new call's ChannelId (and linkedid, CALL_UUID)")
+    channel: str = Field(description="the operator's phone that rings first")
+    number: str
+    context: str
+
+
+class ChannelIn(BaseModel):
+    channel: str = Field(min_length=1, max_length=128)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "1763891234.42"}]})
+
+
+class TransferIn(BaseModel):
+    channel: str = Field(
+        min_length=1,
+        max_length=128,
+        description="your own leg (PJSIP/101-…: BlindTransfer/Atxfer) or the caller's "
+        "channel / uniqueid (Redirect)",
+    )
+    target_kind: TargetKind
+    target: str = Field(
+        default="",
+        max_length=32,
+        description="operator: extension; line: 1-3; ivr: empty; external: a number",
+    )
+    attended: bool = False
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"channel": "PJSIP/101-0000000a", "target_kind": "line", "target": "2"},
+                {
+                    "channel": "PJSIP/101-0000000a",
+                    "target_kind": "operator",
+                    "target": "102",
+                    "attended": True,
+                },
+                {"channel": "1763891234.42", "target_kind": "external", "target": "+79157001122"},
+            ]
+        }
+    )
+
+
+class TransferOut(BaseModel):
+    channel: str
+    context: str
+    exten: str
+
+
+class ConferenceIn(BaseModel):
+    room: str = Field(pattern=r"^9\d\d$", description="a room of the conference context, 9NN")
+    channels: list[str] = Field(default_factory=list, max_length=10)
+    invite: list[str] = Field(
+        default_factory=list, max_length=5, description="numbers to call into the room"
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "room": "901",
+                    "channels": ["1763891234.42", "PJSIP/101-0000000a"],
+                    "invite": ["205"],
+                }
+            ]
+        }
+    )
+
+
+class InvitedOut(BaseModel):
+    channel_id: str
+    channel: str
+    number: str
+
+
+class ParticipantOut(BaseModel):
+    channel: str
+    uniqueid: str
+    caller_id_num: str
+    caller_id_name: str
+    muted: bool
+    talking: bool
+    answered_seconds: int
+
+
+class ModerateIn(BaseModel):
+    channel: str = Field(min_length=1, max_length=128)
+    action: Literal["kick", "mute", "unmute"]
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"channel": "PJSIP/205-00000011", "action": "mute"}]}
+    )
+
+
+class LiveCallOut(BaseModel):
+    linkedid: str = Field(description="the caller's channel uniqueid (use it as `channel`)")
+    call_id: uuid.UUID
+    direction: str
+    caller_number: str
+    dialled_number: str | None
+    queue_name: str | None
+    operator_interface: str | None
+    started_at: datetime
+    answered_at: datetime | None
+
+
+class RedialIn(BaseModel):
+    number: str = Field(min_length=1, max_length=32)
+    attempts: int = Field(default=3, ge=1, le=10)
+    interval_seconds: float = Field(default=60.0, ge=0.05, le=3600.0)
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"number": "+79157001122", "attempts": 3, "interval_seconds": 60}]
+        }
+    )
+
+
+class RedialOut(BaseModel):
+    id: uuid.UUID
+    number: str
+    attempts: int
+    made: int
+    interval_seconds: float
+    status: RedialStatus
+    channel_ids: list[str]
+    last_error: str | None
+
+
+def _redial_out(job: RedialJob) -> RedialOut:
+    return RedialOut(
+        id=job.id,
+        number=job.number,
+        attempts=job.attempts,
+        made=job.made,
+        interval_seconds=job.interval_seconds,
+        status=job.status,
+        channel_ids=list(job.channel_ids),
+        last_error=job.last_error,
+    )
+
+
+def _live_out(record: CallRecord) -> LiveCallOut:
+    return LiveCallOut(
+        linkedid=record.linkedid,
+        call_id=record.id,
+        direction=record.direction.value,
+        caller_number=record.caller_number,
+        dialled_number=record.dialled_number,
+        queue_name=record.queue_name,
+        operator_interface=record.operator_interface,
+        started_at=record.started_at,
+        answered_at=record.answered_at,
+    )
+
+
+# ------------------------------------------------------------------ routes
+
+
+@router.post(
+    ME + "/calls/dial",
+    response_model=DialOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Call a customer or an employee: my phone rings first, then the number",
+)
+async def dial(actor: ActorDep, control: CallControlDep, body: DialIn) -> DialOut:
+    d = await control.dial(actor, body.number)
+    return DialOut(
+        channel_id=d.channel_id,
+        channel=d.channel,
+        number=d.destination.number,
+        context=d.destination.context,
+    )
+
+
+@router.post(
+    ME + "/calls/{channel_id:path}/hangup",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Hang up a channel of one of my calls",
+)
+async def hangup(actor: ActorDep, control: CallControlDep, channel_id: str) -> Response:
+    await control.hangup(actor, channel_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    ME + "/calls/transfer",
+    response_model=TransferOut,
+    summary="Transfer a call to an operator/employee, a line, the IVR or an external number",
+)
+async def transfer(actor: ActorDep, control: CallControlDep, body: TransferIn) -> TransferOut:
+    d = await control.transfer(
+        actor, body.channel, body.target_kind, body.target, attended=body.attended
+    )
+    return TransferOut(channel=body.channel, context=d.context, exten=d.exten)
+
+
+@router.post(
+    ME + "/calls/hold",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Put the caller on hold with music (501 while the dialplan has no hold extension)",
+)
+async def hold(actor: ActorDep, control: CallControlDep, body: ChannelIn) -> Response:
+    await control.hold(actor, body.channel, on=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(ME + "/calls/unhold", status_code=status.HTTP_204_NO_CONTENT, summary="Take off hold")
+async def unhold(actor: ActorDep, control: CallControlDep, body: ChannelIn) -> Response:
+    await control.hold(actor, body.channel, on=False)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(ME + "/calls/live", response_model=list[LiveCallOut], summary="My calls in progress")
+async def live(actor: ActorDep, control: CallControlDep) -> list[LiveCallOut]:
+    return [_live_out(r) for r in await control.live(actor)]
+
+
+@router.post(
+    ME + "/conference",
+    response_model=list[InvitedOut],
+    summary="Bring calls (and invited numbers) into a conference room 9NN",
+)
+async def conference(
+    actor: ActorDep, control: CallControlDep, body: ConferenceIn
+) -> list[InvitedOut]:
+    invited = await control.conference(actor, body.room, body.channels, body.invite)
+    return [
+        InvitedOut(channel_id=d.channel_id, channel=d.channel, number=d.destination.number)
+        for d in invited
+    ]
+
+
+@router.get(
+    ME + "/conference/{room}", response_model=list[ParticipantOut], summary="Who is in the room"
+)
+async def conference_members(
+    actor: ActorDep, control: CallControlDep, room: str
+) -> list[ParticipantOut]:
+    return [
+        ParticipantOut(
+            channel=p.channel,
+            uniqueid=p.uniqueid,
+            caller_id_num=p.caller_id_num,
+            caller_id_name=p.caller_id_name,
+            muted=p.muted,
+            talking=p.talking,
+            answered_seconds=p.answered_seconds,
+        )
+        for p in await control.participants(actor, room)
+    ]
+
+
+@router.post(
+    ME + "/conference/{room}/moderate",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Kick, mute or unmute a participant (participants and supervisors)",
+)
+async def conference_moderate(
+    actor: ActorDep, control: CallControlDep, room: str, body: ModerateIn
+) -> Response:
+    await control.moderate(actor, room, body.channel, action=body.action)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    ME + "/calls/redial",
+    response_model=RedialOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Auto-redial: call again every interval until answered or attempts run out",
+)
+async def start_redial(
+    actor: ActorDep, control: CallControlDep, body: Annotated[RedialIn, Body()]
+) -> RedialOut:
+    job = await control.start_redial(
+        actor, body.number, attempts=body.attempts, interval_seconds=body.interval_seconds
+    )
+    return _redial_out(job)
+
+
+@router.get(ME + "/calls/redial", response_model=list[RedialOut], summary="My auto-redials")
+async def list_redials(actor: ActorDep, control: CallControlDep) -> list[RedialOut]:
+    return [_redial_out(j) for j in control.redials(actor)]
+
+
+@router.delete(
+    ME + "/calls/redial/{job_id}", response_model=RedialOut, summary="Stop an auto-redial"
+)
+async def cancel_redial(actor: ActorDep, control: CallControlDep, job_id: uuid.UUID) -> RedialOut:
+    return _redial_out(await control.cancel_redial(actor, job_id))
+
+
+# ------------------------------------------------------------------ screen-pop
+
+
+class ScreenPopOut(BaseModel):
+    type: Literal["screen_pop"] = "screen_pop"
+    linkedid: str | None
+    caller_number: str | None
+    queue: str | None
+    ivr_path: list[str]
+    customers: list[CustomerCardOut] = Field(description="cards with recent calls and appeals")
+
+
+async def _pop(platform: Platform, actor: Actor, ring: Ring) -> dict[str, Any]:
+    cards: list[CustomerCardOut] = []
+    if ring.caller_number:
+        service = CustomerCardsService(platform.session_factory, clock=lambda: datetime.now(UTC))
+        with contextlib.suppress(WorkstationError):
+            found = await service.lookup(actor, phone=ring.caller_number)
+            cards = [_card(c) for c in found.cards]
+    return ScreenPopOut(
+        linkedid=ring.linkedid,
+        caller_number=ring.caller_number,
+        queue=ring.queue,
+        ivr_path=list(ring.ivr_path),
+        customers=cards,
+    ).model_dump(mode="json")
+
+
+_POLICY_VIOLATION = 1008
+
+
+@router.websocket("/api/v1/ws/operator")
+async def operator_socket(websocket: WebSocket, token: Annotated[str, Query(min_length=1)]) -> None:
+    """Pushes {"type": "hello"} once subscribed, then {"type": "screen_pop", ...} per ring."""
+    platform: Platform = websocket.app.state.platform
+    try:
+        claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
+    except InvalidTokenError:
+        await websocket.close(code=_POLICY_VIOLATION, reason="invalid token")
+        return
+    async with platform.session_factory() as session:
+        user = await users_repo.get(session, claims.user_id)
+        operator = (
+            await operators_repo.get(session, user.operator_id)
+            if user is not None and user.operator_id is not None
+            else None
+        )
+    if user is None or not user.is_active or user.username != claims.username:
+        await websocket.close(code=_POLICY_VIOLATION, reason="invalid token")
+        return
+    if operator is None:
+        await websocket.close(code=_POLICY_VIOLATION, reason="not an operator")
+        return
+    actor = Actor(
+        user_id=user.id,
+        role=Role(user.role),
+        operator_id=operator.id,
+        remote_addr=websocket.client.host if websocket.client else None,
+    )
+    hub = screen_pop_hub(websocket.app.state, platform)
+    await websocket.accept()
+    sub = hub.subscribe(operator.id, operator.interface, operator.extension)
+
+    async def pump() -> None:
+        while True:
+            ring = await sub.queue.get()
+            await websocket.send_json(await _pop(platform, actor, ring))
+
+    sender = asyncio.create_task(pump(), name=f"screen-pop-{operator.id}")
+    try:
+        await websocket.send_json({"type": "hello", "operator_id": operator.id})
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.unsubscribe(sub)
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
