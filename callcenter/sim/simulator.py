@@ -282,8 +282,15 @@ class Simulator:
         plan.add_resolver(OUTBOUND_CONTEXT, self._called_extension)
         plan.add_resolver("outbound", self._called_extension)
         plan.add_resolver("queues", _queue_extension)
+        # the shipped dialplan's transfer targets: a line's queue (transfer,line2)
+        plan.add_resolver("transfer", self._transfer_extension)
         plan.add_resolver("conf", _conference_extension)
         return plan
+
+    def _transfer_extension(self, exten: str) -> Extension | None:
+        if exten in {queue.name for queue in self.queue_configs}:
+            return _queue_extension(exten)
+        return None
 
     def _caller_extension(self, exten: str) -> Extension | None:
         script = self.callers.get(exten)
