@@ -361,6 +361,12 @@ class EmergencyIn(BaseModel):
         description="what callers hear after the greeting; empty: the standard outage text",
     )
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"active": True, "announcement": "В Твери плановое отключение до 18:00."}]
+        }
+    )
+
 
 @router.get("/emergency", response_model=EmergencyOut, summary="Is the emergency mode on?")
 async def emergency_state(_user: UserDep, acd: AcdDep) -> EmergencyOut:

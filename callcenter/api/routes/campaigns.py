@@ -140,6 +140,12 @@ class DoNotCallIn(BaseModel):
     phone: str = Field(max_length=32, examples=["8 (916) 123-45-67"])
     reason: str = Field(default="", max_length=255)
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"phone": "8 (916) 123-45-67", "reason": "просьба абонента"}]
+        }
+    )
+
 
 class DoNotCallOut(BaseModel):
     phone: str
@@ -172,6 +178,23 @@ class CampaignIn(BaseModel):
     amd_machine_action: MachineAction = MachineAction.HANGUP
     max_abandon_pct: float = Field(default=3.0, description="at most 3 % of live answers")
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Отключение 24.11, Тверь",
+                    "kind": "auto_inform",
+                    "contact_list_id": 1,
+                    "starts_at": "2026-11-24T08:00:00+03:00",
+                    "window_start": "08:00",
+                    "window_end": "22:00",
+                    "max_attempts": 3,
+                    "message_template": "{day:date} с {at:time} плановое отключение.",
+                }
+            ]
+        }
+    )
+
 
 class CampaignPatch(BaseModel):
     name: str | None = Field(default=None, max_length=128)
@@ -189,6 +212,10 @@ class CampaignPatch(BaseModel):
     survey_id: int | None = None
     amd_machine_action: MachineAction | None = None
     max_abandon_pct: float | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"max_attempts": 4, "window_end": "21:00"}]}
+    )
 
 
 class CampaignOut(BaseModel):
@@ -336,6 +363,8 @@ class AttemptOut(BaseModel):
 class SendIn(BaseModel):
     channel: Channel
     subject: str = Field(default="", max_length=200, description="e-mail subject")
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "sms"}]})
 
 
 class SendOut(BaseModel):

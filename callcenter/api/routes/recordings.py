@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response, StreamingResponse
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from callcenter.api.deps import AdminDep, PlatformDep, UserDep
@@ -105,10 +105,18 @@ class BulkExportIn(BaseModel):
     ids: list[str] = Field(min_length=1, max_length=MAX_BULK_EXPORT)
     format: ExportFormat = ExportFormat.WAV
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"ids": ["5b0f4f1e-2a8d-4c31-9a55-4d1f3b6c9e10"], "format": "flac"}]
+        }
+    )
+
 
 class ArchiveIn(BaseModel):
     ids: list[uuid.UUID] | None = Field(default=None, max_length=MAX_BULK_EXPORT)
     older_than_days: int | None = Field(default=None, ge=0, le=36_500)
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"older_than_days": 30}]})
 
 
 class ArchiveOut(BaseModel):

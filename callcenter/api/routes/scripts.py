@@ -72,6 +72,10 @@ class ScriptPatch(BaseModel):
     name: str | None = Field(default=None, max_length=128)
     tree: TreeIn | None = None
 
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"name": "Нет света: уточнение адреса"}]}
+    )
+
 
 class ScriptOut(BaseModel):
     id: int
