@@ -53,11 +53,12 @@ import unicodedata
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from callcenter.domain.telephony import (
+    AgentCalled,
     AgentCompleted,
     AgentConnected,
     AgentRingNoAnswer,
@@ -181,6 +182,18 @@ def _clean_char(ch: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class OperatorLeg:
+    """One time the queue rang an operator's phone (AgentCalled) and how that leg went."""
+
+    uniqueid: str
+    channel: str
+    interface: str  # the queue member interface; the service maps it to an operator
+    rang_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Transfer:
     kind: TransferKind
     at: datetime
@@ -230,6 +243,7 @@ class CallRecord:
     recording_file: str | None  # MIXMONITOR_FILENAME as Asterisk sees it
     recording_notice_version: str | None  # which "this call is recorded" notice played
     partial: bool  # first seen in the middle of the call: early facts may be missing
+    operator_legs: tuple[OperatorLeg, ...] = ()  # every ring of an operator's phone
 
     @property
     def is_open(self) -> bool:
@@ -309,6 +323,7 @@ class _Call:
     any_segment: bool = False
     transfer_since_connect: bool = False
     transfers: list[Transfer] = field(default_factory=list)
+    operator_legs: dict[str, OperatorLeg] = field(default_factory=dict)
     voicemail: bool = False
     originate_action_id: str | None = None
     originate_reason: int | None = None
@@ -422,6 +437,7 @@ class _Call:
             hangup_cause_text=cause_text,
             transfer_count=len(self.transfers),
             transfers=tuple(self.transfers),
+            operator_legs=tuple(sorted(self.operator_legs.values(), key=lambda leg: leg.rang_at)),
             is_queued_callback=self.queued_callback,
             priority=self.priority,
             originate_action_id=self.originate_action_id,
@@ -653,12 +669,25 @@ class CallTracker:
                 self._resolve_wait(call, at)
             case AgentConnected():
                 self._connect(call, event, at)
+                leg = call.operator_legs.get(event.dest_uniqueid or "")
+                if leg is not None and leg.answered_at is None:
+                    call.operator_legs[leg.uniqueid] = replace(leg, answered_at=at)
             case AgentCompleted():
                 if call.connected_at is None:
                     self._reconstruct_connect(call, event, at)
                 self._close_segment(call, at)
+                self._end_leg(call, event.dest_uniqueid, at)
+            case AgentCalled():
+                if event.dest_uniqueid and event.dest_uniqueid not in call.operator_legs:
+                    call.operator_legs[event.dest_uniqueid] = OperatorLeg(
+                        uniqueid=clean_text(event.dest_uniqueid, 64) or "",
+                        channel=clean_text(event.dest_channel or "", 128) or "",
+                        interface=clean_text(event.interface, 128) or "",
+                        rang_at=at,
+                    )
             case AgentRingNoAnswer():
                 call.ring_no_answer += 1
+                self._end_leg(call, event.dest_uniqueid, at)
             case BridgeEntered():
                 if (event.num_channels or 0) >= 2 and call.bridged_at is None:
                     call.bridged_at = at
@@ -713,7 +742,13 @@ class CallTracker:
             event.context is not None and event.context in self._inbound_contexts
         )
 
+    def _end_leg(self, call: _Call, uniqueid: str | None, at: datetime) -> None:
+        leg = call.operator_legs.get(uniqueid or "")
+        if leg is not None and leg.ended_at is None:
+            call.operator_legs[leg.uniqueid] = replace(leg, ended_at=at)
+
     def _hangup(self, call: _Call, event: ChannelHungUp) -> None:
+        self._end_leg(call, event.uniqueid, event.at)
         channel = call.channels.get(event.uniqueid or "")
         if channel is None or channel.hung_up:
             return
@@ -931,6 +966,8 @@ class CallTracker:
 
     def _finish(self, call: _Call, at: datetime) -> None:
         call.ended_at = at
+        for uniqueid in list(call.operator_legs):
+            self._end_leg(call, uniqueid, at)
         call.in_queue = False
         self._close_segment(call, at)
         del self._open[call.linkedid]

@@ -30,6 +30,7 @@ from callcenter.db.models import Call, Operator
 from callcenter.db.repositories import calls as calls_repo
 from callcenter.db.repositories import telephony_events as journal_repo
 from callcenter.db.repositories.calls import CallFields
+from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import CallRecord, CallTracker, Disposition, Transfer
 from callcenter.domain.telephony_events import EventSource
 
@@ -340,6 +341,7 @@ class CallEvents:
                 operator_id = await self.operators.operator_id(record.operator_interface)
                 await calls_repo.upsert(session, linkedid, **_fields(record, operator_id))
                 await self._save_transfers(session, record)
+                await self._save_operator_legs(session, record)
         # only now, after the commit: a failed batch stays pending for the retry
         del self._journal[: len(journal)]
         for linkedid, record in records.items():
@@ -356,6 +358,23 @@ class CallEvents:
                     await hook(written)
                 except Exception:
                     log.exception("call commit hook failed")
+
+    async def _save_operator_legs(self, session: AsyncSession, record: CallRecord) -> None:
+        """Every ring of an operator's phone: what the operator's missed-call history reads."""
+        for leg in record.operator_legs:
+            if not leg.uniqueid:
+                continue
+            await calls_repo.upsert_leg(
+                session,
+                record.id,
+                uniqueid=leg.uniqueid,
+                channel=leg.channel or leg.interface,
+                role=LegRole.OPERATOR,
+                started_at=leg.rang_at,
+                answered_at=leg.answered_at,
+                ended_at=leg.ended_at,
+                operator_id=await self.operators.operator_id(leg.interface),
+            )
 
     async def _save_transfers(self, session: AsyncSession, record: CallRecord) -> None:
         saved = self._transfers_saved.get(record.linkedid, 0)

@@ -153,6 +153,14 @@ async def test_s2_operator_never_answers_and_the_caller_abandons(rig: Rig) -> No
     assert call["queue_name"] == "line1"
     assert call["wait_seconds"] == pytest.approx(20.0 * TIME_SCALE, abs=0.5)
     assert call["operator_id"] is None
+    # operator 102's phone rang in vain: the call is in their missed-call history
+    signed = await rig.http.post(
+        "/api/v1/auth/token", data={"username": "operator102", "password": "operator"}
+    )
+    me = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    missed = await rig.http.get("/api/v1/me/calls", params={"kind": "missed"}, headers=me)
+    assert missed.status_code == 200, missed.text
+    assert call["id"] in str(missed.json())
 
 
 async def test_s3_hang_up_in_the_ivr(rig: Rig) -> None:

@@ -196,3 +196,37 @@ async def add_transfer(
 async def transfers(session: AsyncSession, call_id: uuid.UUID) -> list[CallTransfer]:
     stmt = select(CallTransfer).where(CallTransfer.call_id == call_id).order_by(CallTransfer.at)
     return list(await session.scalars(stmt))
+
+
+async def upsert_leg(
+    session: AsyncSession,
+    call_id: uuid.UUID,
+    *,
+    uniqueid: str,
+    channel: str,
+    role: LegRole,
+    started_at: datetime,
+    answered_at: datetime | None,
+    ended_at: datetime | None,
+    operator_id: int | None,
+) -> None:
+    """Create a leg, or bring its answer and end times up to date (one statement)."""
+    values = {
+        "call_id": call_id,
+        "uniqueid": uniqueid,
+        "channel": channel,
+        "role": role,
+        "started_at": started_at,
+        "answered_at": answered_at,
+        "ended_at": ended_at,
+        "operator_id": operator_id,
+    }
+    stmt = (
+        dialect_insert(session, CallLeg)
+        .values(**values)
+        .on_conflict_do_update(
+            index_elements=[CallLeg.uniqueid],
+            set_={"answered_at": answered_at, "ended_at": ended_at, "operator_id": operator_id},
+        )
+    )
+    await session.execute(stmt)

@@ -18,6 +18,7 @@ from callcenter.domain.calls import (
     clean_text,
 )
 from callcenter.domain.telephony import (
+    AgentCalled,
     AgentCompleted,
     AgentConnected,
     AgentRingNoAnswer,
@@ -572,3 +573,23 @@ def test_the_recording_notice_version_is_kept(tracker: CallTracker) -> None:
     feed(tracker, created(0), variable(2, TrackedVariable.RECORDING_NOTICE, "2025-01"))
     updates = feed(tracker, joined(10), hangup(11))
     assert updates[-1].record.recording_notice_version == "2025-01"
+
+
+def test_every_ring_of_an_operator_is_a_leg(tracker: CallTracker) -> None:
+    first = on()  # Agent* events are about the queued caller; dest_* is the operator leg
+    feed(tracker, created(0), joined(10))
+    feed(
+        tracker,
+        AgentCalled(name="AgentCalled", at=t(11), **first, queue="line1",
+                    interface="PJSIP/102", dest_uniqueid="leg-102", dest_channel="PJSIP/102-1"),
+        AgentRingNoAnswer(name="AgentRingNoAnswer", at=t(26), **first, queue="line1",
+                          interface="PJSIP/102", dest_uniqueid="leg-102"),
+    )  # fmt: skip
+    updates = feed(tracker, hangup(30))
+    (leg,) = updates[-1].record.operator_legs
+    assert (leg.interface, leg.rang_at, leg.answered_at, leg.ended_at) == (
+        "PJSIP/102",
+        t(11),
+        None,
+        t(26),
+    )
