@@ -456,20 +456,30 @@ async def redirect(ctx: ActionContext) -> None:
     pbx.async_goto(chan, context, exten, prio)
 
 
-@action("BlindTransfer")
-async def blind_transfer(ctx: ActionContext) -> None:
-    pbx = ctx.server.pbx
+def _transfer_target(ctx: ActionContext) -> tuple[Channel, str, str] | None:
+    """The Channel, Exten and Context of a BlindTransfer or Atxfer, with Asterisk's own
+    error replies when one is missing or the channel does not exist (None then)."""
     name, exten, context = ctx.header("Channel"), ctx.header("Exten"), ctx.header("Context")
     if not name:
         ctx.error("No channel specified")
-        return
+        return None
     if not exten:
         ctx.error("No extension specified")
-        return
-    chan = pbx.find_channel(name)
+        return None
+    chan = ctx.server.pbx.find_channel(name)
     if chan is None:
         ctx.error("Channel specified does not exist")
+        return None
+    return chan, exten, context
+
+
+@action("BlindTransfer")
+async def blind_transfer(ctx: ActionContext) -> None:
+    pbx = ctx.server.pbx
+    target = _transfer_target(ctx)
+    if target is None:
         return
+    chan, exten, context = target
     context = context or chan.context
     bridge = chan.bridge
     others = [c for c in bridge.channels if c is not chan] if bridge else []
@@ -499,17 +509,10 @@ FEATURE_ATXFER = "*2"  # lab-features.conf
 @action("Atxfer")
 async def atxfer(ctx: ActionContext) -> None:
     pbx = ctx.server.pbx
-    name, exten, context = ctx.header("Channel"), ctx.header("Exten"), ctx.header("Context")
-    if not name:
-        ctx.error("No channel specified")
+    target = _transfer_target(ctx)
+    if target is None:
         return
-    if not exten:
-        ctx.error("No extension specified")
-        return
-    chan = pbx.find_channel(name)
-    if chan is None:
-        ctx.error("Channel specified does not exist")
-        return
+    chan, exten, context = target
     ctx.ack("Atxfer successfully queued")
     pbx.spawn(_atxfer(pbx, chan, context or chan.context, exten), name=f"atxfer {chan.name}")
 
