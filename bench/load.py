@@ -72,7 +72,7 @@ from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import TelephonyEvent
 from callcenter.db.seed import seed_demo
-from callcenter.services.call_recordings import CallRecordingHooks
+from callcenter.recordings.call_hooks import CallRecordingHooks
 from callcenter.sim import agi_client
 from callcenter.sim.ami_server import AmiSession
 from callcenter.sim.callers import CallerScript, KeyPress

@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 
 from callcenter.api.deps import PlatformDep, UserDep
-from callcenter.services.access import (
+from callcenter.common.access import (
     AccessDenied,
     Actor,
     Clock,
@@ -22,15 +22,15 @@ from callcenter.services.access import (
     NotFound,
     WorkstationError,
 )
-from callcenter.services.address_book import AddressBookService
-from callcenter.services.appeals import AppealsService
-from callcenter.services.call_history import CallHistoryService
-from callcenter.services.customer_cards import CustomerCardsService
-from callcenter.services.knowledge_base import KnowledgeBaseService
-from callcenter.services.operators_view import OperatorsViewService
-from callcenter.services.reminders import RemindersService
-from callcenter.services.scripts import ScriptsService
-from callcenter.services.surveys import SurveysService
+from callcenter.outbound.surveys import SurveysService
+from callcenter.workstation.address_book import AddressBookService
+from callcenter.workstation.appeals import AppealsService
+from callcenter.workstation.call_history import CallHistoryService
+from callcenter.workstation.customer_cards import CustomerCardsService
+from callcenter.workstation.knowledge_base import KnowledgeBaseService
+from callcenter.workstation.operators_view import OperatorsViewService
+from callcenter.workstation.reminders import RemindersService
+from callcenter.workstation.scripts import ScriptsService
 
 
 class ErrorOut(BaseModel):

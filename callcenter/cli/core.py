@@ -31,10 +31,10 @@ def serve() -> None:
 async def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from callcenter.accounts.users import ensure_admin
     from callcenter.api.app import create_app
     from callcenter.bootstrap import build_platform
     from callcenter.db.migrate import DatabaseNotMigratedError, ensure_at_head
-    from callcenter.services.users import ensure_admin
 
     platform = build_platform(settings)
     try:

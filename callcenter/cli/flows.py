@@ -25,7 +25,7 @@ QueuesConfOption = Annotated[
 def _check(settings: Settings, flows_dir: Path, queues_conf: Path | None) -> bool:
     """Check every flow of `flows_dir`, print the result; True when all pass."""
     from callcenter.domain.ivr_schema import shape_of
-    from callcenter.services.ivr_flows import FlowLoader, default_queues, queues_from_conf
+    from callcenter.inbound.flows import FlowLoader, default_queues, queues_from_conf
     from callcenter.speech.tts import PromptRenderer, TtsUnavailable
 
     queues: frozenset[str] | None
@@ -85,7 +85,7 @@ def check(
 
 def reload(queues_conf: QueuesConfOption = None) -> None:
     """Check the flows, then have the running platform load them (no restart)."""
-    from callcenter.services.ivr_flows import request_reload
+    from callcenter.inbound.flows import request_reload
 
     settings = settings_or_exit()
     setup_logging("WARNING")

@@ -4,7 +4,7 @@ A flow is a tree of nodes under one root menu. Rules from the service standard (
 table 6) checked here: at most 4 menu levels (the root menu is level 1, a node chosen from a
 level-N menu is level N+1; the operator is the 5th level), at most 4 options per level, every
 node reachable from the root, every node, queue and prompt a flow names exists. The 15-second
-limit on what a level says needs the speech synthesiser, so `services.ivr_flows` measures it.
+limit on what a level says needs the speech synthesiser, so `inbound.flows` measures it.
 
 Keys that hold caller-facing text are named `prompt` or end in `_prompt` (the contract of
 `callcenter.speech.prompts`, which renders them ahead of calls); nothing else is said. A prompt

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from callcenter.api.app import create_app
 from callcenter.api.tokens import issue_token
 from callcenter.bootstrap import Platform
+from callcenter.bootstrap.recordings import Recordings
 from callcenter.config import load_settings
 from callcenter.db.models import AuditLogEntry, RecordingAccessLog, User
 from callcenter.db.repositories import calls as calls_repo
@@ -28,11 +29,10 @@ from callcenter.domain.calls import Direction
 from callcenter.domain.recording_rules import RecordingPolicy
 from callcenter.domain.roles import Role
 from callcenter.ports import NoPbxLink
-from callcenter.services.recording_access import RecordingAccess
-from callcenter.services.recording_suite import Recordings
-from callcenter.services.recording_upkeep import RecordingUpkeep
-from callcenter.services.recordings import RecordingAlert, RecordingService
-from callcenter.services.voicemails import VoicemailService
+from callcenter.recordings.access import RecordingAccess
+from callcenter.recordings.registry import RecordingAlert, RecordingService
+from callcenter.recordings.upkeep import RecordingUpkeep
+from callcenter.recordings.voicemails import VoicemailService
 from callcenter.storage.recordings import RecordingStore
 
 RATE = 8000

@@ -14,12 +14,12 @@ import uvicorn
 import websockets
 from fastapi import FastAPI
 
+from callcenter.acd.service import AcdService, AcdSettings
 from callcenter.api.app import create_app
 from callcenter.api.tokens import issue_token
 from callcenter.bootstrap import Platform
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
-from callcenter.services.acd import AcdService, AcdSettings
 from tests.unit.acd.support import FakeControl, Sessions, Staff, StepClock, joined, make_staff
 
 PEOPLE = {

@@ -18,10 +18,12 @@ from fastapi import FastAPI
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.acd.service import AcdAmiListener, AcdService
 from callcenter.api.app import create_app
 from callcenter.api.tokens import issue_token
 from callcenter.asterisk.ami import AmiClient
 from callcenter.bootstrap import Platform
+from callcenter.calls.records import CallEvents
 from callcenter.db.models import AuditLogEntry, Operator
 from callcenter.db.repositories import audit as audit_repo
 from callcenter.db.repositories import customers as customers_repo
@@ -30,10 +32,8 @@ from callcenter.db.repositories import users as users_repo
 from callcenter.domain.calls import CallTracker
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.roles import Role
-from callcenter.services.acd import AcdAmiListener, AcdService
-from callcenter.services.call_control import CallControlState
-from callcenter.services.calls import CallEvents
-from callcenter.services.screen_pop import ScreenPopHub
+from callcenter.workstation.call_control import CallControlState
+from callcenter.workstation.screen_pop import ScreenPopHub
 from tests.support.fake_ami import (
     S1,
     FakeAmiServer,

@@ -20,7 +20,7 @@ from callcenter.domain.appeals import AppealChannel
 from callcenter.domain.calls import Direction
 from callcenter.domain.recording_rules import RecordingPolicy, RecordingRule
 from callcenter.domain.recordings import RecordingAction, RecordingState
-from callcenter.services.recordings import CompletionStatus
+from callcenter.recordings.registry import CompletionStatus
 from callcenter.storage.recordings import DiskLevel
 from tests.api.recordings_support import (
     Env,

@@ -19,19 +19,19 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.acd.agi_scripts import acd_agi_routes
+from callcenter.acd.callbacks import CallbackRules, CallbackState
+from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
 from callcenter.asterisk.agi import AgiServer
 from callcenter.asterisk.ami import AmiClient
 from callcenter.asterisk.ami_backoff import Backoff
+from callcenter.calls.records import CallEvents
 from callcenter.db.base import Base
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.models import Call
 from callcenter.domain.acd import OverflowPolicy
 from callcenter.domain.agents import OperatorState
 from callcenter.domain.calls import CallTracker
-from callcenter.services.acd import AcdAmiListener, AcdService, AcdSettings
-from callcenter.services.acd_agi import acd_agi_routes
-from callcenter.services.calls import CallEvents
-from callcenter.services.queue_callback import CallbackRules, CallbackState
 from callcenter.sim.callers import CALLERS_CONTEXT, CallerBehaviour, CallerScript, KeyPress
 from callcenter.sim.channels import Party
 from callcenter.sim.dialplan import parse_extensions

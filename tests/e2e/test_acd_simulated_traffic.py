@@ -38,13 +38,13 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
 from callcenter.asterisk.ami import AmiClient
 from callcenter.asterisk.ami_backoff import Backoff
 from callcenter.db.base import Base
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.domain import erlang
 from callcenter.domain.agents import OperatorState
-from callcenter.services.acd import AcdAmiListener, AcdService, AcdSettings
 from callcenter.sim.callers import CALLERS_CONTEXT, CallerBehaviour, CallerScript
 from callcenter.sim.channels import Party
 from callcenter.sim.parties import Duration, Operator

@@ -20,14 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.asterisk.agi import AgiServer
 from callcenter.asterisk.ami import AmiClient, Backoff, OriginateOutcome, ResyncSnapshot
 from callcenter.asterisk.frames import AmiFrame
+from callcenter.common.access import Actor
 from callcenter.db.models import User
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.domain.campaign_lifecycle import CampaignAction
 from callcenter.domain.campaigns import AttemptOutcome, CampaignKind, CampaignStatus
 from callcenter.domain.roles import Role
-from callcenter.services.access import Actor
-from callcenter.services.campaigns import CampaignDraft, CampaignsService
-from callcenter.services.dialer import (
+from callcenter.outbound.campaigns import CampaignDraft, CampaignsService
+from callcenter.outbound.dialer import (
     DialerConfig,
     DialerService,
     InMemoryOperatorPool,

@@ -24,7 +24,7 @@ from callcenter.domain.campaigns import (
     DialMode,
     MachineAction,
 )
-from callcenter.services.dialer import (
+from callcenter.outbound.dialer import (
     TEXT_APOLOGY,
     DialerConfig,
     DialerService,

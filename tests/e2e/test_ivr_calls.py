@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.asterisk.agi import AgiServer
 from callcenter.asterisk.ami import AmiClient
 from callcenter.asterisk.ami_backoff import Backoff
+from callcenter.calls.records import CallEvents
 from callcenter.db.models import Appeal, Call, GridApplication, MeterReading, Voicemail
 from callcenter.db.repositories import customers as customers_repo
 from callcenter.db.repositories import localities as localities_repo
@@ -37,12 +38,11 @@ from callcenter.domain.grid_applications import GridApplicationStatus
 from callcenter.domain.ivr import Outcome
 from callcenter.domain.meter_readings import ReadingSource
 from callcenter.domain.outages import OutageKind
-from callcenter.services.calls import CallEvents
-from callcenter.services.ivr import IvrOutcome, IvrService
-from callcenter.services.ivr_actions import IvrSelfService
-from callcenter.services.ivr_flows import FlowLoader, FlowRegistry, default_queues
-from callcenter.services.recordings import RecordingService
-from callcenter.services.voicemails import VoicemailService
+from callcenter.inbound.flows import FlowLoader, FlowRegistry, default_queues
+from callcenter.inbound.ivr import IvrOutcome, IvrService
+from callcenter.inbound.self_service import IvrSelfService
+from callcenter.recordings.registry import RecordingService
+from callcenter.recordings.voicemails import VoicemailService
 from callcenter.sim.callers import CallerScript, KeyPress
 from callcenter.sim.parties import Operator
 from callcenter.sim.simulator import CallHandle, CallOutcome, Simulator

@@ -29,8 +29,8 @@ from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import User
 from callcenter.db.seed import seed_demo
 from callcenter.domain.roles import Role
+from callcenter.outbound.dialer import InMemoryOperatorPool
 from callcenter.passwords import hash_password
-from callcenter.services.dialer import InMemoryOperatorPool
 from callcenter.sim.callers import CallerScript, KeyPress
 from callcenter.sim.link import SimulatorLink
 from callcenter.sim.parties import Operator

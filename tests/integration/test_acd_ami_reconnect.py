@@ -9,9 +9,9 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
+from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
 from callcenter.asterisk.ami import AmiClient
 from callcenter.domain.agents import OperatorState
-from callcenter.services.acd import AcdAmiListener, AcdService, AcdSettings
 from tests.support.fake_ami import FakeAmiServer, fast_client
 from tests.unit.acd.support import (
     Sessions,

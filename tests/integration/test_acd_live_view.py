@@ -7,6 +7,9 @@ import asyncio
 
 import pytest
 
+from callcenter.acd.callbacks import CallbackRules, CallbackState
+from callcenter.acd.service import EMERGENCY_AUDIT_ACTION, AcdService, AcdSettings
+from callcenter.common.access import Conflict, InvalidInput
 from callcenter.db.repositories import audit as audit_repo
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.acd import (
@@ -19,9 +22,6 @@ from callcenter.domain.acd import (
 from callcenter.domain.agents import OperatorState
 from callcenter.domain.roles import Role
 from callcenter.domain.telephony import AgentConnected, OriginateResult
-from callcenter.services.access import Conflict, InvalidInput
-from callcenter.services.acd import EMERGENCY_AUDIT_ACTION, AcdService, AcdSettings
-from callcenter.services.queue_callback import CallbackRules, CallbackState
 from tests.unit.acd.support import (
     FakeControl,
     Sessions,

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from callcenter.acd.operator_states import PbxUnavailable
+from callcenter.acd.service import AcdService, AcdSettings
 from callcenter.asterisk.ami_results import QueueStatusReport
 from callcenter.asterisk.frames import AmiFrame
+from callcenter.common.access import Conflict
 from callcenter.db.repositories import operators as operators_repo
 from callcenter.domain.agents import NO_ANSWER_REASON, WRAP_UP_REASON, OperatorState
-from callcenter.services.access import Conflict
-from callcenter.services.acd import AcdService, AcdSettings
-from callcenter.services.operator_states import PbxUnavailable
 from tests.unit.acd.support import (
     FakeControl,
     Sessions,

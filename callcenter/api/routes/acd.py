@@ -32,19 +32,19 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
+from callcenter.acd.callbacks import CallbackState
+from callcenter.acd.service import AcdService, PbxUnavailable
 from callcenter.api.deps import SupervisorDep, UserDep
 from callcenter.api.tokens import InvalidTokenError, decode_token
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, http_status
 from callcenter.bootstrap import Platform
+from callcenter.common.access import Actor, WorkstationError, require_operator, viewer_for
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain import erlang
 from callcenter.domain.acd import EmergencySource
 from callcenter.domain.agents import AgentStatus, OperatorState, PauseReason
 from callcenter.domain.roles import Role
 from callcenter.domain.visibility import operator_lines_visible
-from callcenter.services.access import Actor, WorkstationError, require_operator, viewer_for
-from callcenter.services.acd import AcdService, PbxUnavailable
-from callcenter.services.queue_callback import CallbackState
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, AddressBookDep, WorkstationRoute
-from callcenter.services.address_book import CorporateFields
+from callcenter.workstation.address_book import CorporateFields
 
 router = APIRouter(
     prefix="/api/v1/address-book",

@@ -16,12 +16,12 @@ from callcenter.api.workstation import (
     AppealsDep,
     WorkstationRoute,
 )
+from callcenter.common.access import InvalidInput
 from callcenter.db.models import AppealStatusHistory, AppealTopic
 from callcenter.db.repositories.appeal_search import AppealFilter
 from callcenter.domain.appeals import AppealChannel, AppealKind, AppealStatus
 from callcenter.domain.deadlines import DeadlineStage
-from callcenter.services.access import InvalidInput
-from callcenter.services.appeals import AppealDraft, AppealView
+from callcenter.workstation.appeals import AppealDraft, AppealView
 
 router = APIRouter(
     prefix="/api/v1/appeals",

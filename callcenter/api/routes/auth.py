@@ -8,12 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from callcenter.accounts.users import authenticate
 from callcenter.api.deps import PlatformDep, SessionDep, UserDep
 from callcenter.api.schemas import TokenOut, UserOut
 from callcenter.api.tokens import issue_token
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
-from callcenter.services.users import authenticate
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

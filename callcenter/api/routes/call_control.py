@@ -36,12 +36,12 @@ from callcenter.api.routes.customers import CustomerCardOut, _card
 from callcenter.api.tokens import InvalidTokenError, decode_token
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, ErrorOut, http_status
 from callcenter.bootstrap import Platform
+from callcenter.common.access import Actor, WorkstationError
 from callcenter.db.repositories import operators as operators_repo
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.calls import CallRecord
 from callcenter.domain.roles import Role
-from callcenter.services.access import Actor, WorkstationError
-from callcenter.services.call_control import (
+from callcenter.workstation.call_control import (
     CallControlPbx,
     CallControlService,
     CallControlState,
@@ -52,8 +52,8 @@ from callcenter.services.call_control import (
     RedialStatus,
     TargetKind,
 )
-from callcenter.services.customer_cards import CustomerCardsService
-from callcenter.services.screen_pop import Ring, ScreenPopHub
+from callcenter.workstation.customer_cards import CustomerCardsService
+from callcenter.workstation.screen_pop import Ring, ScreenPopHub
 
 
 def _status(exc: WorkstationError) -> int:

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, CallHistoryDep, WorkstationRoute
 from callcenter.db.repositories.call_history import HistoryEntry, HistoryKind
 from callcenter.domain.calls import Direction, Disposition
-from callcenter.services.call_history import other_party
+from callcenter.workstation.call_history import other_party
 
 router = APIRouter(
     prefix="/api/v1/me",

@@ -29,6 +29,7 @@ from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep
 from callcenter.api.tokens import InvalidTokenError, decode_token
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
+from callcenter.common.access import InvalidInput, NotFound
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.campaign_lifecycle import CampaignAction
 from callcenter.domain.campaigns import (
@@ -39,8 +40,7 @@ from callcenter.domain.campaigns import (
     MachineAction,
 )
 from callcenter.domain.roles import Role
-from callcenter.services.access import InvalidInput, NotFound
-from callcenter.services.campaigns import (
+from callcenter.outbound.campaigns import (
     CampaignChanges,
     CampaignDraft,
     CampaignProgress,
@@ -49,8 +49,8 @@ from callcenter.services.campaigns import (
     EmailPort,
     SmsPort,
 )
-from callcenter.services.contact_import import MAX_FILE_BYTES, ContactImportService, ImportReport
-from callcenter.services.dialer import DialerService, LiveStats
+from callcenter.outbound.contact_import import MAX_FILE_BYTES, ContactImportService, ImportReport
+from callcenter.outbound.dialer import DialerService, LiveStats
 
 router = APIRouter(
     prefix="/api/v1",

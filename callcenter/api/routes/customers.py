@@ -19,7 +19,7 @@ from callcenter.api.workstation import (
 from callcenter.domain.appeals import AppealKind, AppealStatus
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.customers import CustomerCategory
-from callcenter.services.customer_cards import CustomerCard
+from callcenter.workstation.customer_cards import CustomerCard
 
 router = APIRouter(
     prefix="/api/v1/customers",

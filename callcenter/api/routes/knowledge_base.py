@@ -15,7 +15,7 @@ from callcenter.api.workstation import (
     KnowledgeBaseDep,
     WorkstationRoute,
 )
-from callcenter.services.knowledge_base import UNCHANGED
+from callcenter.workstation.knowledge_base import UNCHANGED
 
 router = APIRouter(
     prefix="/api/v1/kb",

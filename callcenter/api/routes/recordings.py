@@ -19,14 +19,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from callcenter.api.deps import AdminDep, PlatformDep, UserDep
+from callcenter.bootstrap.recordings import Recordings
 from callcenter.db.models import Voicemail
 from callcenter.db.repositories.recordings import RecordingFilter, RecordingListItem
 from callcenter.domain.calls import Direction
+from callcenter.domain.phones import InvalidPhoneNumber
 from callcenter.domain.recordings import RecordingAction, RecordingState
-from callcenter.services.phones import InvalidPhoneNumber
-from callcenter.services.recording_access import number_variants
-from callcenter.services.recording_suite import Recordings
-from callcenter.services.recordings import (
+from callcenter.recordings.access import number_variants
+from callcenter.recordings.registry import (
     ExportLimitExceeded,
     RecordingAccessDenied,
     RecordingError,

@@ -27,7 +27,7 @@ from callcenter.domain.recordings import RecordingAction, RecordingState
 
 @dataclass(frozen=True, slots=True)
 class RecordingScope:
-    """Which recordings a user may reach; see `callcenter.services.recordings` for the rule.
+    """Which recordings a user may reach; see `callcenter.recordings.registry` for the rule.
 
     `everything` wins; otherwise a recording is in scope when any given criterion matches.
     """

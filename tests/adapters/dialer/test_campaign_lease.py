@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.models import Campaign
 from callcenter.domain.campaigns import CampaignKind
-from callcenter.services.dialer import LeaseLocks
+from callcenter.outbound.dialer import LeaseLocks
 
 
 class Clock:

@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from callcenter.cli import flows as flows_cli
-from callcenter.services.ivr_flows import (
+from callcenter.inbound.flows import (
     RELOAD_TRIGGER,
     FlowFileInvalid,
     FlowLoader,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.services.ivr_flows import (
+from callcenter.inbound.flows import (
     FlowLoader,
     FlowNotFound,
     FlowRegistry,

@@ -29,9 +29,9 @@ from callcenter.domain.ivr import (
     SaveReading,
 )
 from callcenter.domain.meter_readings import ReadingSource
-from callcenter.services.ivr import IvrOutcome, IvrService
-from callcenter.services.ivr_actions import IvrSelfService
-from callcenter.services.ivr_flows import FlowLoader, FlowRegistry, default_queues
+from callcenter.inbound.flows import FlowLoader, FlowRegistry, default_queues
+from callcenter.inbound.ivr import IvrOutcome, IvrService
+from callcenter.inbound.self_service import IvrSelfService
 from callcenter.speech.asr import MeterReading, MeterReadingRecognizer
 from callcenter.speech.tts import Audio, PromptRenderer, RenderedPrompt
 from tests.support.agi_peer import AgiPeer, encode_environment, environment, parse_agi_args

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.bootstrap.ivr import build_ivr
+from callcenter.bootstrap.recordings import build_recordings
 from callcenter.config import load_settings
 from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.services.ivr_suite import build_ivr
-from callcenter.services.recording_suite import build_recordings
 from tests.unit.ivr.support import MAIN_FLOW_FILE
 
 

@@ -32,7 +32,7 @@ from callcenter.domain.ivr import (
 )
 from callcenter.domain.meter_readings import ReadingSource
 from callcenter.domain.outages import OutageKind
-from callcenter.services.ivr_actions import CallContext, IvrSelfService, support_line_of
+from callcenter.inbound.self_service import CallContext, IvrSelfService, support_line_of
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)  # 12:30 in Tver
 Sessions = async_sessionmaker[AsyncSession]

@@ -7,14 +7,14 @@ from email import message_from_bytes
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.common.access import Actor
 from callcenter.db.models import User
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.domain.campaigns import CampaignKind
 from callcenter.domain.roles import Role
 from callcenter.notify.email import SmtpConfig, SmtpEmailSender
 from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
-from callcenter.services.access import Actor
-from callcenter.services.campaigns import CampaignDraft, CampaignsService, Channel
+from callcenter.outbound.campaigns import CampaignDraft, CampaignsService, Channel
 from tests.adapters.notify.conftest import HttpPeer, SmtpPeer
 
 

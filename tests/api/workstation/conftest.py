@@ -14,9 +14,9 @@ from callcenter.api.app import create_app
 from callcenter.api.tokens import issue_token
 from callcenter.api.workstation import get_clock
 from callcenter.bootstrap import Platform
+from callcenter.common.access import Clock
 from callcenter.db.repositories import operators as operators_repo
 from callcenter.db.repositories import users as users_repo
-from callcenter.services.access import Clock
 from tests.api.workstation.support import STAFF, FakeClock, Member, Sessions, Staff
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from callcenter.services import queue_announcements as say
-from callcenter.services.queue_callback import dialable_number
+from callcenter.acd import announcements as say
+from callcenter.acd.callbacks import dialable_number
 
 
 def test_expected_wait_in_minutes_agrees_with_the_number() -> None:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from callcenter.common.access import InvalidInput
 from callcenter.domain.message_templates import MessageTemplate
-from callcenter.services.access import InvalidInput
-from callcenter.services.contact_import import decode, guess_zone, parse_csv
+from callcenter.outbound.contact_import import decode, guess_zone, parse_csv
 
 
 def test_utf8_with_bom_and_commas_and_zone_guessed_from_a_landline() -> None:

@@ -1,0 +1,300 @@
+"""Composition root: builds every component from Settings. Nothing is built at import time.
+
+`build_platform` wires the PBX link (a real Asterisk over AMI when CALLCENTER_AMI_HOST is
+set, else the built-in simulator), the FastAGI server with the IVR and dialer scripts, the
+call-record service, the recording services and the dialer. `Platform.start`/`stop` run
+them in order and back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from callcenter.bootstrap.recordings import Recordings, build_recordings
+from callcenter.config import Settings
+from callcenter.db.engine import create_engine, create_session_factory
+from callcenter.ports import PbxLink
+
+if TYPE_CHECKING:
+    from callcenter.acd.service import AcdService
+    from callcenter.asterisk.agi import AgiServer
+    from callcenter.asterisk.ami import ResyncSnapshot
+    from callcenter.asterisk.frames import AmiFrame
+    from callcenter.calls.records import CallEvents
+    from callcenter.outbound.dialer import DialerService
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    async def start(self) -> object: ...
+
+    async def stop(self) -> None: ...
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    engine: AsyncEngine
+    session_factory: async_sessionmaker[AsyncSession]
+    pbx: PbxLink
+    recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
+    # started in this order before the PBX link, stopped in reverse after it
+    components: list[Component] = field(default_factory=list)
+    calls: CallEvents | None = None
+    agi: AgiServer | None = None
+    dialer: DialerService | None = None
+    acd: AcdService | None = None
+    sms: Any = None
+    email: Any = None
+    background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+    started: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        if self.recordings is None:
+            self.recordings = build_recordings(self.settings, self.session_factory)
+
+    async def start(self) -> None:
+        for component in self.components:
+            await component.start()
+        await self.pbx.start()
+        status = self.pbx.status()
+        log.info("PBX link: %s %s %s", status.state, status.target, status.detail)
+        self.background.append(
+            asyncio.create_task(
+                self.recordings.upkeep.run_maintenance(
+                    interval_seconds=self.settings.recordings_sweep_interval,
+                    stop=asyncio.Event(),  # the task is cancelled on stop
+                ),
+                name="recording-maintenance",
+            )
+        )
+        if self.dialer is not None:
+            await self.dialer.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+        if self.dialer is not None:
+            with contextlib.suppress(Exception):
+                await self.dialer.stop()
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.background.clear()
+        await self.pbx.stop()
+        for component in reversed(self.components):
+            try:
+                await component.stop()
+            except Exception:
+                log.exception("stopping %s failed", type(component).__name__)
+        await self.engine.dispose()
+
+
+class AmiFanout:
+    """The AMI listener: every event goes to the call records; OriginateResponses also to
+    the dialer, whose attempts wait on them."""
+
+    def __init__(self, calls: CallEvents) -> None:
+        self.calls = calls
+        self.dialer: DialerService | None = None
+
+    async def on_connected(self, snapshot: ResyncSnapshot) -> None:
+        await self.calls.on_connected(snapshot)
+
+    async def on_disconnected(self) -> None:
+        await self.calls.on_disconnected()
+
+    async def on_event(self, frame: AmiFrame, received_at: datetime) -> None:
+        await self.calls.on_event(frame, received_at)
+        if self.dialer is not None and (frame.event or "").lower() == "originateresponse":
+            from callcenter.asterisk.ami_results import OriginateOutcome
+
+            outcome = OriginateOutcome.from_frame(frame)
+            if outcome is not None and outcome.channel_id:
+                await self.dialer.on_originate_response(
+                    outcome.channel_id, success=outcome.success, reason=outcome.reason
+                )
+
+
+class _AgiComponent:
+    """Starts the FastAGI server and tells the simulator (if any) its real port."""
+
+    def __init__(self, server: AgiServer, on_bound: Any = None) -> None:
+        self.server = server
+        self._on_bound = on_bound
+
+    async def start(self) -> None:
+        await self.server.start()
+        if self._on_bound is not None:
+            self._on_bound(self.server.address[1])
+
+    async def stop(self) -> None:
+        await self.server.stop(grace=5.0)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sms_gateway(settings: Settings) -> Any:
+    if not settings.sms_gateway_url:
+        return None
+    from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
+
+    return HttpSmsGateway(
+        SmsGatewayConfig(
+            url=settings.sms_gateway_url,
+            sender=settings.sms_sender,
+            token=settings.sms_gateway_token.get_secret_value(),
+        )
+    )
+
+
+def _email_sender(settings: Settings) -> Any:
+    if not settings.smtp_host:
+        return None
+    from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
+
+    return SmtpEmailSender(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value(),
+            security=SmtpSecurity(settings.smtp_security),
+        )
+    )
+
+
+def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
+    """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
+    from callcenter.acd.agi_scripts import acd_agi_routes
+    from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
+    from callcenter.asterisk.agi import AgiServer
+    from callcenter.asterisk.ami import AmiClient
+    from callcenter.asterisk.link import AmiPbxLink
+    from callcenter.bootstrap.ivr import build_ivr
+    from callcenter.calls.records import CallEvents
+    from callcenter.domain.calls import CallTracker
+    from callcenter.outbound.dialer import (
+        DialerConfig,
+        DialerService,
+        InMemoryOperatorPool,
+        dialer_agi_handler,
+        locks_for,
+    )
+    from callcenter.outbound.operator_feed import DialerOperatorFeed
+    from callcenter.recordings.call_hooks import CallRecordingHooks
+
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    recordings = build_recordings(settings, factory)
+
+    calls = CallEvents(
+        factory,
+        tracker=CallTracker(
+            inbound_numbers={settings.inbound_number},
+            inbound_contexts={"from-trunk", "inbound-ivr", "ivr"},
+        ),
+    )
+    recording_hooks = CallRecordingHooks(recordings.core)
+    calls.after_commit(recording_hooks.on_commit)
+
+    ivr = build_ivr(
+        settings,
+        factory,
+        recordings=recordings,
+        default_flow=settings.flows_default,
+        watch=settings.flows_watch,
+        lookup_timeout=settings.ivr_lookup_timeout,
+    )
+    agi = AgiServer(
+        {"ivr": ivr.handler},
+        host=settings.agi_host,
+        port=settings.agi_port,
+        allowed_networks=settings.agi_allowed_networks,
+        session_timeout=settings.agi_session_timeout,
+        reply_timeout=settings.agi_reply_timeout,
+        failover_queue=settings.agi_failover_queue,
+        max_sessions=settings.agi_max_sessions,
+    )
+
+    listener = AmiFanout(calls)
+    acd = AcdService(factory, settings=AcdSettings(timezone=settings.local_timezone))
+    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
+    acd.attach(client)
+    for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
+        agi.add_route(script, handler)
+    pbx: PbxLink
+    on_agi_bound = None
+    if settings.uses_simulator:
+        from callcenter.sim.link import SimulatorLink
+
+        sim_link = SimulatorLink(
+            client,
+            ami_username=settings.ami_username,
+            ami_secret=settings.ami_secret.get_secret_value(),
+            agi_host=settings.agi_host,
+            agi_port=settings.agi_port,
+            recordings_dir=settings.recordings_dir,
+            inbound_number=settings.inbound_number,
+            demo_scenario="demo" if settings.demo_traffic else None,
+            time_scale=simulator_time_scale,
+        )
+        on_agi_bound = sim_link.set_agi_port
+        pbx = sim_link
+    else:
+        pbx = AmiPbxLink(client, f"asterisk {settings.ami_host}:{settings.ami_port}")
+
+    pool = InMemoryOperatorPool(clock=_utcnow)
+    dialer = DialerService(
+        factory,
+        client,
+        pool,
+        ivr.renderer,
+        locks_for(engine),
+        config=DialerConfig(
+            channel_template=settings.dialer_channel,
+            caller_id_number=settings.inbound_number,
+            caller_id_name=settings.dialer_caller_id_name,
+            max_channels=settings.dialer_max_channels,
+            default_zone=settings.local_timezone,
+        ),
+        clock=_utcnow,
+    )
+    agi.add_route("dialer", dialer_agi_handler(dialer))
+    operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
+    listener.dialer = dialer
+
+    return Platform(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        pbx=pbx,
+        sms=_sms_gateway(settings),
+        email=_email_sender(settings),
+        recordings=recordings,
+        # stopped in reverse: the recording hooks last, after the final call records
+        components=[
+            recording_hooks,
+            calls,
+            acd,
+            operator_feed,
+            ivr,
+            _AgiComponent(agi, on_agi_bound),
+        ],
+        calls=calls,
+        acd=acd,
+        agi=agi,
+        dialer=dialer,
+    )

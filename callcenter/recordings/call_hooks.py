@@ -1,0 +1,59 @@
+"""Ties call records to recordings: register when a call appears, complete when it ends.
+
+Asterisk names the MixMonitor file by the call's UUID and start date (see asterisk_conf/),
+so the recording row can be registered as soon as the call is in the database; completion
+waits for the hang-up and for the file to be closed (MixMonitorStop is not sent on a plain
+hang-up, so the hang-up is the signal).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+
+from callcenter.domain.calls import CallRecord
+from callcenter.recordings.registry import RecordingService
+
+log = logging.getLogger(__name__)
+
+
+class CallRecordingHooks:
+    def __init__(self, recordings: RecordingService) -> None:
+        self._recordings = recordings
+        self._registered: set[uuid.UUID] = set()
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def on_commit(self, records: list[CallRecord]) -> None:
+        new = [r for r in records if r.id not in self._registered]
+        if new:
+            async with self._recordings.sessions.begin() as session:
+                for record in new:
+                    decision = await self._recordings.decide(session, record.id)
+                    if decision.record:
+                        await self._recordings.register(session, record.id)
+            self._registered.update(r.id for r in new)
+        for record in records:
+            if record.ended_at is not None:
+                self._registered.discard(record.id)
+                task = asyncio.create_task(self._finish(record.id), name=f"recording-{record.id}")
+                self._finishing.add(task)
+                task.add_done_callback(self._finishing.discard)
+
+    async def _finish(self, call_id: uuid.UUID) -> None:
+        try:
+            await self._recordings.on_call_hung_up(call_id)
+        except Exception:
+            log.exception("completing the recording of call %s failed", call_id)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        """Let completions in progress finish before the database goes away."""
+        await self.drain()
+
+    async def drain(self) -> None:
+        """Wait for every completion in progress (tests, shutdown)."""
+        while self._finishing:
+            await asyncio.gather(*list(self._finishing), return_exceptions=True)

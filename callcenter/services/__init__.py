@@ -1,1 +1,0 @@
-"""Use cases: each module holds one concept and reaches the outside only through ports."""
