@@ -1,29 +1,63 @@
 """`python -m bench.dialer`: predictive vs progressive vs ratio-feedback dialling.
 
-Runs the seeded simulation (bench/dialer/simulation.py) for 5, 20 and 50 operators at 15 %,
-30 % and 60 % live-answer rates and prints, per case and dialer, the abandon rate (abandoned
-calls as a share of live answers) and the operators' talk minutes per operator-hour (60 is
-talking all the time; wrap-up alone keeps the ceiling near 55 here). The last line sums up the
-20-operator, 30 % case:
+Runs the seeded simulation (bench/dialer/simulation.py) of a 20-operator campaign over
+`--seeds` seeds (1..20) and four conditions, each strategy meeting the same calls:
 
-    dialer: abandon_pct=X talk_min_per_h=Y progressive=P feedback=F
+- stationary: 30 % live answers all along;
+- drift: the live-answer rate drifts from 40 % to 15 % over the run;
+- pauses: operators take breaks after calls, about 10 % of their time;
+- amd-errors: answering-machine detection is wrong 5 % of the time both ways.
 
-X and Y are the predictive dialer's; P and F are the talk minutes per operator-hour of the
-progressive and ratio-feedback dialers in the same case.
+Each run is `--hours` measured hours after a 15-minute warm-up. Per condition it prints the
+means over seeds of the operators' talk minutes per operator-hour (60 is talking all the time;
+wrap-up alone keeps the ceiling near 55), the abandon rate (abandoned calls as a share of live
+answers), the worst rolling hour, and the lowest predictive/progressive ratio of any seed. The
+last line sums up:
+
+    dialer: talk_min_per_h=Y worst_hour_pct=W abandon_pct=A progressive=P feedback=F seeds=20
+
+Y, A, P and F are means over seeds and conditions (Y and A the predictive dialer's, P and F
+the talk minutes of the progressive and ratio-feedback dialers); W is the predictive dialer's
+worst abandon rate over any rolling hour of any run (warm-up included).
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
 from bench.dialer.simulation import Result, Scenario, simulate
 from bench.dialer.strategies import PredictiveStrategy, ProgressiveStrategy, RatioFeedbackStrategy
 
-OPERATORS = (5, 20, 50)
-ANSWER_RATES = (0.15, 0.30, 0.60)
-HEADLINE = (20, 0.30)
+OPERATORS = 20
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "stationary": {"answer_rate": 0.30},
+    "drift": {"answer_rate": 0.40, "answer_rate_end": 0.15},
+    "pauses": {"answer_rate": 0.30, "pause_share": 0.10},
+    "amd-errors": {"answer_rate": 0.30, "amd_error": 0.05},
+}
+STRATEGIES = ("predictive", "progressive", "feedback")
+
+
+@dataclass
+class Tally:
+    talk: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STRATEGIES})
+    abandon: dict[str, list[float]] = field(default_factory=lambda: {s: [] for s in STRATEGIES})
+    worst: list[float] = field(default_factory=list)
+    ratios: list[float] = field(default_factory=list)
+
+    def add(self, results: dict[str, Result]) -> None:
+        for name, result in results.items():
+            self.talk[name].append(result.talk_min_per_h)
+            self.abandon[name].append(result.abandon_pct)
+        self.worst.append(results["predictive"].worst_hour_pct())
+        self.ratios.append(
+            results["predictive"].talk_min_per_h / results["progressive"].talk_min_per_h
+        )
 
 
 def run_case(scenario: Scenario) -> dict[str, Result]:
@@ -33,41 +67,57 @@ def run_case(scenario: Scenario) -> dict[str, Result]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dialer", description=__doc__)
-    parser.add_argument("--hours", type=float, default=2.0, help="measured hours per case")
-    parser.add_argument("--seed", type=int, default=20261123)
+    parser.add_argument("--hours", type=float, default=2.0, help="measured hours per run")
+    parser.add_argument("--seeds", type=int, default=20, help="seeds 1..N per condition")
+    parser.add_argument("--verbose", action="store_true", help="a line per seed")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
     print(
-        f"dialer simulation: {args.hours:g} h measured after a 15 min warm-up, seed {args.seed}; "
-        "abandon % of live answers, talk min per operator-hour"
+        f"dialer simulation: {OPERATORS} operators, {args.hours:g} h measured after a 15 min "
+        f"warm-up, seeds 1-{args.seeds}; talk min per operator-hour, abandon % of live answers"
     )
     header = (
-        f"{'ops':>4} {'answer':>6} | {'predictive':>16} | {'progressive':>16} | "
-        f"{'feedback':>16} | {'pred/prog':>9}"
+        f"{'condition':<11} | {'predictive':>12} {'abandon':>7} {'worst h':>7} | "
+        f"{'progressive':>11} | {'feedback':>8} {'abandon':>7} | {'pred/prog min':>13}"
     )
     print(header)
     print("-" * len(header))
-    headline: dict[str, Result] = {}
-    for operators in OPERATORS:
-        for rate in ANSWER_RATES:
-            scenario = Scenario(
-                operators=operators, answer_rate=rate, hours=args.hours, seed=args.seed
-            )
+    tallies: dict[str, Tally] = {}
+    for condition, options in CONDITIONS.items():
+        tally = tallies[condition] = Tally()
+        for seed in range(1, args.seeds + 1):
+            scenario = Scenario(operators=OPERATORS, hours=args.hours, seed=seed, **options)
             results = run_case(scenario)
-            if (operators, rate) == HEADLINE:
-                headline = results
-            cells = " | ".join(
-                f"{r.abandon_pct:5.2f}% {r.talk_min_per_h:6.2f} min"
-                for r in (results["predictive"], results["progressive"], results["feedback"])
-            )
-            ratio = results["predictive"].talk_min_per_h / results["progressive"].talk_min_per_h
-            print(f"{operators:>4} {rate:>6.0%} | {cells} | {ratio:>8.2f}x", flush=True)
+            tally.add(results)
+            if args.verbose:
+                pred, prog = results["predictive"], results["progressive"]
+                print(
+                    f"  {condition} seed {seed}: {pred.talk_min_per_h:.2f} min "
+                    f"{pred.abandon_pct:.2f}% worst {pred.worst_hour_pct():.2f}% "
+                    f"progressive {prog.talk_min_per_h:.2f}",
+                    flush=True,
+                )
+        mean = statistics.fmean
+        print(
+            f"{condition:<11} | {mean(tally.talk['predictive']):8.2f} min "
+            f"{mean(tally.abandon['predictive']):6.2f}% {max(tally.worst):6.2f}% | "
+            f"{mean(tally.talk['progressive']):7.2f} min | "
+            f"{mean(tally.talk['feedback']):4.2f} min {mean(tally.abandon['feedback']):6.2f}% | "
+            f"{min(tally.ratios):12.2f}x",
+            flush=True,
+        )
     print(f"({time.perf_counter() - started:.1f} s)")
-    pred, prog, feed = headline["predictive"], headline["progressive"], headline["feedback"]
+
+    def overall(values: str, strategy: str) -> float:
+        return statistics.fmean(v for t in tallies.values() for v in getattr(t, values)[strategy])
+
+    worst = max(w for t in tallies.values() for w in t.worst)
     print(
-        f"dialer: abandon_pct={pred.abandon_pct:.2f} talk_min_per_h={pred.talk_min_per_h:.2f} "
-        f"progressive={prog.talk_min_per_h:.2f} feedback={feed.talk_min_per_h:.2f}"
+        f"dialer: talk_min_per_h={overall('talk', 'predictive'):.2f} worst_hour_pct={worst:.2f} "
+        f"abandon_pct={overall('abandon', 'predictive'):.2f} "
+        f"progressive={overall('talk', 'progressive'):.2f} "
+        f"feedback={overall('talk', 'feedback'):.2f} seeds={args.seeds}"
     )
     return 0
 

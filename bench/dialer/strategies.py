@@ -23,6 +23,7 @@ from callcenter.domain.pacing import (
     OperatorLoad,
     Pacer,
     PacerConfig,
+    PredictiveSettings,
     progressive_calls,
 )
 
@@ -32,15 +33,17 @@ NO_LIMIT = 10_000
 class PredictiveStrategy:
     name = "predictive"
 
-    def __init__(self) -> None:
-        self.pacer = Pacer(PacerConfig(mode=DialMode.PREDICTIVE))
+    def __init__(self, settings: PredictiveSettings | None = None) -> None:
+        self.pacer = Pacer(
+            PacerConfig(mode=DialMode.PREDICTIVE, predictive=settings or PredictiveSettings())
+        )
 
     def calls_to_place(self, view: View) -> int:
         decision = self.pacer.decide(
             view.now,
             OperatorLoad(view.ready, view.talking_elapsed + view.wrapping_elapsed),
-            CallLoad(view.in_flight, view.waiting_live),
-            max_new=NO_LIMIT,
+            CallLoad(view.in_flight, view.waiting_live, view.in_flight_elapsed),
+            max_new=NO_LIMIT if view.remaining is None else view.remaining,
         )
         return decision.calls
 
@@ -50,8 +53,8 @@ class PredictiveStrategy:
     def live_answer(self, now: float, *, abandoned: bool) -> None:
         self.pacer.live_answer(now, abandoned=abandoned)
 
-    def handled(self, seconds: float) -> None:
-        self.pacer.handled(seconds)
+    def handled(self, seconds: float, *, returned: bool) -> None:
+        self.pacer.handled(seconds, returned=returned)
 
 
 class ProgressiveStrategy:
@@ -69,7 +72,7 @@ class ProgressiveStrategy:
     def live_answer(self, now: float, *, abandoned: bool) -> None:
         return None
 
-    def handled(self, seconds: float) -> None:
+    def handled(self, seconds: float, *, returned: bool) -> None:
         return None
 
 
@@ -130,5 +133,5 @@ class RatioFeedbackStrategy:
         if abandoned:
             self._drops_today += 1
 
-    def handled(self, seconds: float) -> None:
+    def handled(self, seconds: float, *, returned: bool) -> None:
         return None

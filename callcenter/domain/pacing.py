@@ -4,28 +4,38 @@ Pure: counts and estimates come in, a number comes out; time is a parameter (`at
 any clock that only moves forward). The dialer calls `Pacer.decide` whenever something changed
 and tells the pacer what happened to each call (`dial_finished`, `live_answer`, `handled`).
 
-Predictive model. A call placed now becomes a live (human) answer with probability p (the
-observed answer rate) about `horizon` seconds later (ring + answering-machine detection, also
-observed), and that person waits at most `grace` seconds (2 s) for an operator, else the call
-is abandoned. With n new calls on top of the c already in flight and w live answers already
-waiting, the live answers to come are L ~ Binomial(c + n, p). The operators free by then are
-K = ready + sum of Bernoulli(q_i) over busy operators, where q_i is the chance that operator i,
-busy for e_i seconds, finishes within horizon + grace: taken from the empirical distribution
-of handle times (talk + wrap-up), conditional on e_i. The expected abandons are
-E[(L + w - K)+], and the pacer places the largest n whose expected abandons stay within a
-share t of the expected live answers E[L] + w.
+Predictive model. Every call placed becomes a live (human) answer with some chance; that person
+waits at most `grace` seconds (2 s) for an operator, else the call is abandoned. The live
+answers still to come are L = (a Bernoulli per call in flight) + Binomial(n, p) for n new
+calls, where p is the live-answer rate of the most recent dials (a count-limited window, so a
+drifting answer rate is followed within minutes) and a call already ringing for e seconds is
+live with the conditional chance p S_live(e) / (p S_live(e) + (1 - p) S_other(e)) (S: the
+observed share of live answers / other fates still unresolved after e seconds; a call ringing
+for long is mostly going to ring out). The operators free to take them are K = ready + a
+Bernoulli per busy operator: the chance q_i that operator i, busy for e_i s, finishes within
+the connect time + grace (from the empirical distribution of handle times, conditional on
+e_i), times the observed share of calls after which an operator comes back ready rather than
+pausing. The expected abandons are E[(L + w - K)+] (w: live answers already waiting), and the
+pacer places the largest n whose expected abandons stay within a share s of the expected
+live answers E[L] + w.
 
-The share t comes from a rolling-window feedback: it aims at `aim` x target (60 % of 3 % by
-default, a margin for estimation noise), is loosened (up to `max_gain` x) while the window's
-measured abandon rate is below that aim and tightened in proportion when above, and drops to
-zero (no call that could find no operator: progressive behaviour) while the window is at or
-over the target. With t = 0 the rule places exactly the calls that every operator ready now
-can take, so the predictive mode never dials less than the progressive one.
+The share s is set by a feedback on the rolling window (one hour): it starts at
+`start_share` x target while the window has too few live answers to judge, then follows the
+window's measured abandon rate towards the target (2.5 % by default): the model's estimate
+is multiplied by a gain (up to `max_gain`) that rises while the window is below the target
+and falls in proportion when above. Near the ceiling (3 %) it fades to zero: once one more
+abandon would take the window past `ceiling - margin`, only calls that an operator ready now
+will surely take are placed (progressive behaviour), so the worst rolling hour stays at or
+below the ceiling. With s = 0 the rule places exactly the calls that every operator ready now
+can take, so the predictive mode never dials less than the progressive one. A list running
+out needs nothing special: `max_new` (the contacts due) bounds each decision, and what is
+placed near the end follows the same budget as any other call.
 """
 
 from __future__ import annotations
 
 import bisect
+import heapq
 import math
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -34,12 +44,14 @@ from enum import StrEnum
 
 from callcenter.domain.campaigns import DialMode
 
-DEFAULT_TARGET_ABANDON = 0.03  # abandoned calls as a share of live answers
+DEFAULT_TARGET_ABANDON = 0.025  # aimed at: abandoned calls as a share of live answers
+DEFAULT_CEILING_ABANDON = 0.03  # never above this over the rolling hour (the rule)
 DEFAULT_GRACE_SECONDS = 2.0  # a live answer that finds no operator within this is abandoned
 DEFAULT_HANDLE_SECONDS = 180.0  # talk + wrap-up before any call was observed
-DEFAULT_CONNECT_SECONDS = 15.0  # dial to live answer (ring + AMD) before any was observed
 DEFAULT_ANSWER_RATE = 0.3  # prior for the live-answer rate of a new campaign
 _EPSILON = 1e-9
+_TINY = 1e-12  # probability mass below this is dropped from the tail of a distribution
+_PRIOR_FATES = 40  # prior fate-time samples of each kind (see RollingOutcomes)
 
 
 class PacingReason(StrEnum):
@@ -72,23 +84,40 @@ class CallLoad:
 
     in_flight: int  # placed, fate not known yet (ringing, answering-machine detection)
     waiting_live: int = 0  # live answers waiting for an operator (inside the grace period)
+    # seconds since each call in flight was placed, when known (len == in_flight): a call
+    # ringing for long is less likely to be answered than a fresh one
+    in_flight_elapsed: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class PredictiveSettings:
     target_abandon: float = DEFAULT_TARGET_ABANDON
-    aim: float = 0.6  # share of the target aimed at: a margin for estimation and sampling noise
-    max_gain: float = 2.0  # how far a clean window may loosen the share
-    feedback_gain: float = 1.0  # how strongly the window's error moves the share
+    ceiling_abandon: float = DEFAULT_CEILING_ABANDON
+    start_share: float = 0.6  # share of the target aimed at before the window can be judged
     min_live_for_feedback: int = 30  # fewer live answers in the window: no feedback yet
+    # the gain on the model's estimate moves by e^(error x dt / feedback_seconds), error being
+    # (target - window rate) / target: an integral controller, so a biased model still lands
+    # on the target
+    feedback_seconds: float = 3600.0
+    min_gain: float = 0.2
+    max_gain: float = 2.0
+    # the window keeps room for this many abandons below the ceiling: calls already placed
+    # may still be abandoned after the pacer stops taking risks
+    ceiling_margin_abandons: float = 1.0
+    # abandons are bursty (several answers at once find the same busy operators): the calls
+    # pending may expect at most this share of the window's room below the ceiling
+    room_share: float = 0.3
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     max_lines_per_operator: float = 6.0  # a hard cap whatever the estimates say
+    answer_rate_dials: int = 300  # the answer rate is measured over this many recent dials
 
     def __post_init__(self) -> None:
-        if not 0 < self.target_abandon < 1:
-            raise ValueError("target_abandon must be a share between 0 and 1")
-        if not 0 < self.aim <= 1 or self.max_gain < 1:
-            raise ValueError("aim must be within (0, 1] and max_gain at least 1")
+        if not 0 < self.target_abandon < 1 or not 0 < self.ceiling_abandon < 1:
+            raise ValueError("target_abandon and ceiling_abandon must be shares between 0 and 1")
+        if self.target_abandon > self.ceiling_abandon:
+            raise ValueError("target_abandon must not exceed ceiling_abandon")
+        if not 0 < self.start_share <= 1 or not 0 < self.min_gain <= 1 <= self.max_gain:
+            raise ValueError("start_share within (0, 1], min_gain <= 1 <= max_gain")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +130,40 @@ class PacingDecision:
     allowed_share: float = 0.0
 
 
+class _RecentSorted:
+    """The most recent `capacity` values, also kept sorted (survival shares by bisection)."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._order: deque[float] = deque()
+        self.sorted: list[float] = []
+
+    def add(self, value: float) -> None:
+        self._order.append(value)
+        bisect.insort(self.sorted, value)
+        if len(self._order) > self._capacity:
+            old = self._order.popleft()
+            del self.sorted[bisect.bisect_left(self.sorted, old)]
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def total(self) -> float:
+        return sum(self._order)
+
+    def longer_than(self, value: float) -> int:
+        return len(self.sorted) - bisect.bisect_right(self.sorted, value)
+
+    def survival(self, value: float) -> float:
+        """Share of the values above `value` (1.0 with no values)."""
+        if not self.sorted:
+            return 1.0
+        return self.longer_than(value) / len(self.sorted)
+
+
 class HandleTimes:
-    """Recent handle times (talk + wrap-up), for the chance a busy operator frees soon."""
+    """Recent handle times (talk + wrap-up), for the chance a busy operator frees soon, and
+    how often an operator comes back ready after a call (rather than pausing or leaving)."""
 
     def __init__(
         self,
@@ -110,41 +171,46 @@ class HandleTimes:
         prior_mean: float = DEFAULT_HANDLE_SECONDS,
         capacity: int = 500,
         min_samples: int = 10,
+        returns_capacity: int = 200,
+        returns_prior_weight: float = 5.0,
     ) -> None:
         if prior_mean <= 0 or capacity < 1:
             raise ValueError("prior_mean and capacity must be positive")
         self._prior_mean = prior_mean
-        self._capacity = capacity
         self._min_samples = min_samples
-        self._order: deque[float] = deque()
-        self._sorted: list[float] = []
+        self._times = _RecentSorted(capacity)
+        self._returns: deque[bool] = deque(maxlen=returns_capacity)
+        self._returns_prior = returns_prior_weight
 
-    def add(self, seconds: float) -> None:
-        value = max(0.0, float(seconds))
-        self._order.append(value)
-        bisect.insort(self._sorted, value)
-        if len(self._order) > self._capacity:
-            old = self._order.popleft()
-            del self._sorted[bisect.bisect_left(self._sorted, old)]
+    def add(self, seconds: float, *, returned: bool = True) -> None:
+        """A call ended after `seconds`; `returned`: its operator went ready again after it."""
+        self._times.add(max(0.0, float(seconds)))
+        self._returns.append(returned)
 
     def __len__(self) -> int:
-        return len(self._order)
+        return len(self._times)
 
     @property
     def mean(self) -> float:
-        if len(self._order) < self._min_samples:
+        if len(self._times) < self._min_samples:
             return self._prior_mean
-        return sum(self._order) / len(self._order)
+        return self._times.total() / len(self._times)
+
+    @property
+    def return_rate(self) -> float:
+        """Share of calls after which the operator came back ready (prior: all of them)."""
+        back = sum(self._returns) + self._returns_prior
+        return back / (len(self._returns) + self._returns_prior)
 
     def free_within(self, elapsed: float, horizon: float) -> float:
         """P(a call busy for `elapsed` s ends within the next `horizon` s)."""
         if horizon <= 0:
             return 0.0
-        longer = len(self._sorted) - bisect.bisect_right(self._sorted, elapsed)
+        longer = self._times.longer_than(elapsed)
         if longer < self._min_samples:
             # too little history this far out: memoryless (exponential) guess
             return 1.0 - math.exp(-horizon / self.mean)
-        ending = bisect.bisect_right(self._sorted, elapsed + horizon) - (len(self._sorted) - longer)
+        ending = longer - self._times.longer_than(elapsed + horizon)
         return ending / longer
 
 
@@ -161,52 +227,94 @@ class WindowCounts:
 
 @dataclass
 class RollingOutcomes:
-    """Dial results of the last `window_seconds`: answer rate and abandon rate."""
+    """Dial results of the last `window_seconds` (abandon rate), the live-answer rate of the
+    most recent `answer_dials` dials, and how long calls take to resolve."""
 
     window_seconds: float = 3600.0
     prior_answer_rate: float = DEFAULT_ANSWER_RATE
     prior_weight: float = 20.0  # the prior counts as this many dials
+    answer_dials: int = 300
     _dials: deque[tuple[float, bool]] = field(default_factory=deque)
     _lives: deque[tuple[float, bool]] = field(default_factory=deque)
-    _connect: deque[float] = field(default_factory=lambda: deque(maxlen=200))
+    _abandoned: int = 0
+    _recent_live: int = 0
+    _recent: deque[bool] = field(default_factory=deque)
+    # dial-to-fate seconds of live answers and of other fates; a dial is only counted once
+    # every dial placed as early as it has surely resolved (`settle_seconds` later), else the
+    # quick fates of the first minute would pass for the whole distribution
+    settle_seconds: float = 60.0
+    _connect: _RecentSorted = field(default_factory=lambda: _RecentSorted(300))
+    _other: _RecentSorted = field(default_factory=lambda: _RecentSorted(300))
+    _unsettled: list[tuple[float, float, bool]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # a prior shape of fate times (ring timeout 30 s), displaced by what is observed
+        for i in range(_PRIOR_FATES):
+            share = (i + 0.5) / _PRIOR_FATES
+            self._connect.add(8.0 + 12.0 * share)  # a person: 8-20 s (ring + detection)
+            if share < 0.3:
+                self._other.add(0.5 + 3.5 * share / 0.3)  # busy, failed: within 4 s
+            elif share < 0.6:
+                self._other.add(8.0 + 12.0 * (share - 0.3) / 0.3)  # machines: as people
+            else:
+                self._other.add(30.0)  # ringing out
 
     def dial_finished(self, at: float, *, live: bool, connect_seconds: float | None = None) -> None:
-        """A placed call's fate is known: live answer or not (machine, busy, no answer...)."""
+        """A placed call's fate is known: live answer or not (machine, busy, no answer...);
+        `connect_seconds`: how long after it was placed."""
         self._dials.append((at, live))
-        if live and connect_seconds is not None:
-            self._connect.append(max(0.0, connect_seconds))
+        seconds = max(0.0, connect_seconds or 0.0)
+        heapq.heappush(self._unsettled, (at - seconds, seconds, live))
+        self._settle(at)
+
+    def _settle(self, at: float) -> None:
+        """Dials placed long enough ago that every dial placed with them has resolved: their
+        fates and times count now (counting the quick fates of the last minute first would
+        bias both the answer rate and the fate times)."""
+        while self._unsettled and self._unsettled[0][0] < at - self.settle_seconds:
+            _, seconds, live = heapq.heappop(self._unsettled)
+            (self._connect if live else self._other).add(seconds)
+            self._recent.append(live)
+            self._recent_live += live
+            if len(self._recent) > self.answer_dials:
+                self._recent_live -= self._recent.popleft()
 
     def live_answer(self, at: float, *, abandoned: bool) -> None:
         """A live answer reached an operator, or was abandoned."""
         self._lives.append((at, abandoned))
+        self._abandoned += abandoned
 
     def _trim(self, at: float) -> None:
         limit = at - self.window_seconds
         while self._dials and self._dials[0][0] < limit:
             self._dials.popleft()
         while self._lives and self._lives[0][0] < limit:
-            self._lives.popleft()
+            self._abandoned -= self._lives.popleft()[1]
 
     def counts(self, at: float) -> WindowCounts:
         self._trim(at)
         return WindowCounts(
-            dials=len(self._dials),
-            live=len(self._lives),
-            abandoned=sum(1 for _, abandoned in self._lives if abandoned),
+            dials=len(self._dials), live=len(self._lives), abandoned=self._abandoned
         )
 
     def answer_rate(self, at: float) -> float:
-        self._trim(at)
-        live = sum(1 for _, is_live in self._dials if is_live)
-        rate = (live + self.prior_answer_rate * self.prior_weight) / (
-            len(self._dials) + self.prior_weight
+        """Live answers per dial over the most recent settled dials, with the prior."""
+        self._settle(at)
+        rate = (self._recent_live + self.prior_answer_rate * self.prior_weight) / (
+            len(self._recent) + self.prior_weight
         )
         return min(max(rate, 0.0), 1.0)
 
     def connect_seconds(self) -> float:
-        if not self._connect:
-            return DEFAULT_CONNECT_SECONDS
-        return sum(self._connect) / len(self._connect)
+        return self._connect.total() / len(self._connect)
+
+    def live_chance(self, elapsed: float, answer_rate: float) -> float:
+        """P(a call still unresolved `elapsed` s after it was placed becomes a live answer)."""
+        live = answer_rate * self._connect.survival(elapsed)
+        other = (1.0 - answer_rate) * self._other.survival(elapsed)
+        if live + other <= 0:
+            return 0.0
+        return live / (live + other)
 
 
 # ----------------------------------------------------------------------------- the rules
@@ -240,12 +348,20 @@ def poisson_binomial(chances: Iterable[float]) -> list[float]:
         if q >= 1 - _EPSILON:
             shift += 1
             continue
-        nxt = [0.0] * (len(pmf) + 1)
-        for k, value in enumerate(pmf):
-            nxt[k] += value * (1 - q)
-            nxt[k + 1] += value * q
-        pmf = nxt
+        pmf = _add_bernoulli(pmf, q)
     return [0.0] * shift + pmf
+
+
+def _add_bernoulli(pmf: list[float], q: float) -> list[float]:
+    """The distribution of X + B for X ~ pmf and B ~ Bernoulli(q), tail mass < _TINY dropped."""
+    keep = 1.0 - q
+    nxt = [value * keep for value in pmf]
+    nxt.append(0.0)
+    for k, value in enumerate(pmf):
+        nxt[k + 1] += value * q
+    while len(nxt) > 1 and nxt[-1] < _TINY:
+        nxt.pop()
+    return nxt
 
 
 def _binomial_head(n: int, p: float, upto: int) -> list[float]:
@@ -270,9 +386,16 @@ def expected_abandons(n: int, p: float, waiting: int, free_pmf: Sequence[float])
     mean_live = n * p
     top = len(free_pmf) - waiting  # the largest number of new lives K could still absorb
     head = _binomial_head(n, p, max(top, 0))
-    # prefix sums: F[j] = P(L < j), G[j] = E[L; L < j]
-    cum_f = [0.0]
-    cum_g = [0.0]
+    return _expected_excess(head, mean_live, waiting, free_pmf)
+
+
+def _expected_excess(
+    head: Sequence[float], mean_live: float, waiting: int, free_pmf: Sequence[float]
+) -> float:
+    """E[(L + waiting - K)+] from P(L = l) for the first values of l (`head`; L never exceeds
+    what `head` does not cover when `head` is the whole distribution) and E[L]."""
+    cum_f = [0.0]  # F[j] = P(L < j)
+    cum_g = [0.0]  # G[j] = E[L; L < j]
     for value_l, prob in enumerate(head):
         cum_f.append(cum_f[-1] + prob)
         cum_g.append(cum_g[-1] + value_l * prob)
@@ -283,12 +406,13 @@ def expected_abandons(n: int, p: float, waiting: int, free_pmf: Sequence[float])
         j = k - waiting  # operators left for new lives
         if j <= 0:
             excess = mean_live - j
-        else:
-            jj = min(j, len(head))
-            shortfall = j * cum_f[jj] - cum_g[jj]
-            if j > len(head):  # L never reaches j when n < j: P(L < j) = 1
-                shortfall = j - mean_live
+        elif j >= len(head):
+            # P(L < j) = 1 when head is the whole support below j: no excess
+            jj = len(head)
+            shortfall = j * cum_f[jj] - cum_g[jj] + j * (1.0 - cum_f[jj])
             excess = mean_live - j + shortfall
+        else:
+            excess = mean_live - j + j * cum_f[j] - cum_g[j]
         total += prob_k * max(excess, 0.0)
     return total
 
@@ -302,51 +426,83 @@ def predictive_calls(
     window: WindowCounts,
     settings: PredictiveSettings,
     max_new: int,
+    live_chances: Sequence[float] | None = None,
+    gain: float = 1.0,
 ) -> PacingDecision:
     """The largest number of calls to place now that keeps expected abandons within the share
-    the rolling window allows (see the module docstring)."""
+    the rolling window allows (see the module docstring). `live_chances`: the chance each call
+    in flight becomes a live answer (default: `answer_rate` for every one)."""
     if operators.staffed == 0:
         return PacingDecision(0, PacingReason.NO_OPERATORS, answer_rate)
     cap = math.floor(settings.max_lines_per_operator * operators.staffed + _EPSILON)
     limit = min(max_new, cap - calls.in_flight - calls.waiting_live)
     if limit <= 0:
         return PacingDecision(0, PacingReason.NO_CAPACITY, answer_rate)
-    allowed = allowed_share(window, settings)
+    allowed = allowed_share(window, settings, gain)
     reason = PacingReason.PREDICTED if allowed > 0 else PacingReason.ABANDON_LIMIT
     p = min(max(answer_rate, 0.0), 1.0)
+    chances = [p] * calls.in_flight if live_chances is None else list(live_chances)
     free_pmf = [0.0] * operators.ready + poisson_binomial(free_chances)
+    waiting = calls.waiting_live
+    pmf = poisson_binomial(chances)
+    mean = sum(min(max(c, 0.0), 1.0) for c in chances)
 
-    def share(n: int) -> float:
-        lives = (calls.in_flight + n) * p + calls.waiting_live
+    def share(pmf_l: list[float], mean_l: float) -> float:
+        lives = mean_l + waiting
         if lives <= 0:
             return 0.0
-        return expected_abandons(calls.in_flight + n, p, calls.waiting_live, free_pmf) / lives
+        return _expected_excess(pmf_l, mean_l, waiting, free_pmf) / lives
 
-    # the share grows with n: binary search for the last n within the allowance
-    low, high = 0, limit
-    if share(0) > allowed + _EPSILON:
+    # the window's room below the ceiling, less a margin: the expected abandons of what is
+    # pending take at most `room_share` of it
+    room = math.inf
+    if window.live >= settings.min_live_for_feedback:
+        room = (
+            settings.ceiling_abandon * window.live
+            - window.abandoned
+            - settings.ceiling_margin_abandons
+        )
+
+    def over(mean_l: float, value: float) -> bool:
+        if value > allowed + _EPSILON:
+            return True
+        return value * (mean_l + waiting) > settings.room_share * room + _EPSILON
+
+    current = share(pmf, mean)
+    if over(mean, current):
         # already over: place only what operators ready now can surely take
         n = min(limit, progressive_calls(operators, calls))
-        return PacingDecision(n, reason, p, share(n), allowed)
-    while low < high:
-        mid = (low + high + 1) // 2
-        if share(mid) <= allowed + _EPSILON:
-            low = mid
-        else:
-            high = mid - 1
-    return PacingDecision(low, reason, p, share(low), allowed)
+        for _ in range(n):
+            pmf = _add_bernoulli(pmf, p)
+        return PacingDecision(n, reason, p, share(pmf, mean + n * p), allowed)
+    # the share grows with n: add calls one at a time while it stays within the allowance
+    n = 0
+    floor = min(limit, progressive_calls(operators, calls))
+    while n < limit:
+        nxt = _add_bernoulli(pmf, p)
+        value = share(nxt, mean + p)
+        if n >= floor and over(mean + p, value):
+            break
+        n, pmf, mean, current = n + 1, nxt, mean + p, value
+    return PacingDecision(n, reason, p, current, allowed)
 
 
-def allowed_share(window: WindowCounts, settings: PredictiveSettings) -> float:
-    """Expected abandons allowed per expected live answer, from the rolling window."""
-    aim = settings.aim * settings.target_abandon
+def allowed_share(window: WindowCounts, settings: PredictiveSettings, gain: float = 1.0) -> float:
+    """Expected abandons allowed per expected live answer, from the rolling window and the
+    feedback gain (see the module docstring)."""
+    target = settings.target_abandon
     if window.live < settings.min_live_for_feedback:
-        return aim
-    rate = window.abandon_rate
-    if rate >= settings.target_abandon:
+        return settings.start_share * target
+    headroom = settings.ceiling_abandon * window.live - window.abandoned
+    if headroom < settings.ceiling_margin_abandons:
         return 0.0
-    gain = 1.0 + settings.feedback_gain * (aim - rate) / aim
-    return aim * min(max(gain, 0.0), settings.max_gain)
+    share = target * min(max(gain, settings.min_gain), settings.max_gain)
+    rate = window.abandon_rate
+    if rate > target:
+        # fade out between the target and the ceiling
+        span = settings.ceiling_abandon - target
+        share *= max(0.0, (settings.ceiling_abandon - rate) / span) if span > 0 else 0.0
+    return share
 
 
 # ----------------------------------------------------------------------------- the pacer
@@ -367,7 +523,12 @@ class Pacer:
     def __init__(self, config: PacerConfig, *, prior_handle_seconds: float | None = None) -> None:
         self.config = config
         self.handle_times = HandleTimes(prior_mean=prior_handle_seconds or DEFAULT_HANDLE_SECONDS)
-        self.outcomes = RollingOutcomes(window_seconds=config.window_seconds)
+        self.outcomes = RollingOutcomes(
+            window_seconds=config.window_seconds,
+            answer_dials=config.predictive.answer_rate_dials,
+        )
+        self.gain = 1.0  # the feedback's multiplier on the model's abandon estimate
+        self._gain_at: float | None = None
 
     # --- what happened ------------------------------------------------------------------
 
@@ -377,14 +538,27 @@ class Pacer:
     def live_answer(self, at: float, *, abandoned: bool) -> None:
         self.outcomes.live_answer(at, abandoned=abandoned)
 
-    def handled(self, seconds: float) -> None:
-        """An operator finished a campaign call (talk + wrap-up took `seconds`)."""
-        self.handle_times.add(seconds)
+    def handled(self, seconds: float, *, returned: bool = True) -> None:
+        """An operator finished a campaign call (talk + wrap-up took `seconds`); `returned`:
+        they went ready again afterwards (not a pause or logout)."""
+        self.handle_times.add(seconds, returned=returned)
 
     # --- the decision -------------------------------------------------------------------
 
     def horizon(self) -> float:
         return self.outcomes.connect_seconds() + self.config.predictive.grace_seconds
+
+    def _feedback(self, at: float, window: WindowCounts) -> float:
+        settings = self.config.predictive
+        last, self._gain_at = self._gain_at, at
+        if last is None or window.live < settings.min_live_for_feedback:
+            return self.gain
+        dt = max(0.0, at - last)
+        error = (settings.target_abandon - window.abandon_rate) / settings.target_abandon
+        error = min(max(error, -2.0), 1.0)
+        self.gain *= math.exp(error * dt / settings.feedback_seconds)
+        self.gain = min(max(self.gain, settings.min_gain), settings.max_gain)
+        return self.gain
 
     def decide(
         self,
@@ -413,13 +587,22 @@ class Pacer:
             n = power_calls(operators, calls, self.config.power_ratio)
             return PacingDecision(min(n, max_new), PacingReason.POWER)
         horizon = self.horizon()
-        chances = [self.handle_times.free_within(e, horizon) for e in operators.busy_elapsed]
+        back = self.handle_times.return_rate
+        chances = [back * self.handle_times.free_within(e, horizon) for e in operators.busy_elapsed]
+        window = self.outcomes.counts(at)
+        gain = self._feedback(at, window)
+        p = self.outcomes.answer_rate(at)
+        live_chances = None
+        if calls.in_flight_elapsed and len(calls.in_flight_elapsed) == calls.in_flight:
+            live_chances = [self.outcomes.live_chance(e, p) for e in calls.in_flight_elapsed]
         return predictive_calls(
             operators,
             calls,
-            answer_rate=self.outcomes.answer_rate(at),
+            answer_rate=p,
             free_chances=chances,
-            window=self.outcomes.counts(at),
+            window=window,
             settings=self.config.predictive,
             max_new=max_new,
+            live_chances=live_chances,
+            gain=gain,
         )

@@ -41,10 +41,12 @@ from callcenter.domain.campaign_lifecycle import (
 )
 from callcenter.domain.campaigns import CampaignKind, CampaignStatus, DialMode, MachineAction
 from callcenter.domain.dial_outcomes import (
+    LIVE_RESULTS,
     REASON_ANSWERED,
     REASON_BUSY,
     REASON_CONGESTION,
     REASON_NO_ANSWER,
+    DialResult,
 )
 from callcenter.domain.message_templates import MessageTemplate, TemplateError
 from callcenter.domain.phones import InvalidPhoneNumber, normalise
@@ -59,6 +61,7 @@ MAX_ATTEMPTS = 10
 MIN_RETRY_SECONDS = 60
 MAX_RETRY_SECONDS = 7 * 24 * 3600
 ABANDON_CEILING_PCT = 3.0  # the standard's limit: a campaign may only be stricter
+ABANDON_TARGET_PCT = 2.5  # what predictive pacing aims at unless the campaign says otherwise
 OPERATOR_MODES = frozenset(
     {DialMode.PREDICTIVE, DialMode.PROGRESSIVE, DialMode.PREVIEW, DialMode.POWER}
 )
@@ -96,6 +99,7 @@ class CampaignDraft:
     survey_id: int | None = None
     amd_machine_action: MachineAction = MachineAction.HANGUP
     max_abandon_pct: float = ABANDON_CEILING_PCT
+    target_abandon_pct: float = ABANDON_TARGET_PCT
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class CampaignChanges:
     survey_id: int | None = None
     amd_machine_action: MachineAction | None = None
     max_abandon_pct: float | None = None
+    target_abandon_pct: float | None = None
 
 
 @dataclass(frozen=True)
@@ -135,10 +140,13 @@ class CampaignProgress:
 @dataclass(frozen=True)
 class CampaignReport:
     progress: CampaignProgress
-    # negative attempts by why: no_answer, busy, congestion, failed, machine, hung_up
+    # negative attempts by why: no_answer, busy, congestion, failed, machine, hung_up, abandoned
     negative: dict[str, int]
     positive: int
     answer_rate: float  # answered attempts / attempts, 0..1
+    # attempts by what they came to (DialResult values: connected, abandoned, machine, ...)
+    results: dict[str, int] = field(default_factory=dict)
+    abandon_rate: float = 0.0  # abandoned / live (human) answers over the whole campaign, 0..1
 
 
 @dataclass
@@ -154,6 +162,9 @@ class DeliveryReport:
     def note(self, message: str) -> None:
         if len(self.errors) < MAX_REPORTED_ERRORS:
             self.errors.append(message)
+
+
+_LIVE_VALUES = frozenset(result.value for result in LIVE_RESULTS)
 
 
 class CampaignsService(UseCases):
@@ -215,17 +226,29 @@ class CampaignsService(UseCases):
             "busy": reasons.get(REASON_BUSY, 0),
             "congestion": reasons.get(REASON_CONGESTION, 0),
         }
+        # a person answered but found no operator within the grace period (predictive and
+        # power campaigns): counted apart, it is what the 3 % rule limits
+        abandoned = totals.by_result.get(DialResult.ABANDONED.value, 0)
         negative = {
             **unanswered,
             # Reason 0 and anything else not answered, and attempts the PBX never reported on
             "failed": totals.negative - sum(unanswered.values()) - totals.negative_answered,
             "machine": totals.negative_machine,
-            # a person answered but did not get the message (hung up early, abandoned)
-            "hung_up": totals.negative_answered - totals.negative_machine,
+            # a person answered but did not get the message (hung up early)
+            "hung_up": totals.negative_answered - totals.negative_machine - abandoned,
+            "abandoned": abandoned,
         }
         finished = totals.total - totals.pending
         answer_rate = reasons.get(REASON_ANSWERED, 0) / finished if finished else 0.0
-        return CampaignReport(progress, negative, totals.positive, answer_rate)
+        live = sum(n for result, n in totals.by_result.items() if result in _LIVE_VALUES)
+        return CampaignReport(
+            progress,
+            negative,
+            totals.positive,
+            answer_rate,
+            results=dict(totals.by_result),
+            abandon_rate=abandoned / live if live else 0.0,
+        )
 
     async def attempts(
         self, campaign_id: int, *, limit: int = 100, offset: int = 0
@@ -366,6 +389,11 @@ class CampaignsService(UseCases):
                     values[item.name] = (
                         list(value) if item.name in {"weekdays", "retry_delays"} else value
                     )
+            if changes.target_abandon_pct is None:
+                # a stricter ceiling takes the target down with it
+                values["target_abandon_pct"] = min(
+                    float(values["target_abandon_pct"]), float(values["max_abandon_pct"])
+                )
             values = _normalised(values)
             await self._check(session, values, campaign_id=campaign.id)
             for key, value in values.items():
@@ -453,6 +481,11 @@ class CampaignsService(UseCases):
         if not 0 < float(values["max_abandon_pct"]) <= ABANDON_CEILING_PCT:
             raise InvalidInput(
                 f"Доля брошенных звонков: больше 0 и не больше {ABANDON_CEILING_PCT} %"
+            )
+        if not 0 < float(values["target_abandon_pct"]) <= float(values["max_abandon_pct"]):
+            raise InvalidInput(
+                "Цель по брошенным звонкам: больше 0 и не больше допустимой доли "
+                f"({values['max_abandon_pct']} %)"
             )
 
     async def _check_ready(self, session: Any, campaign: Campaign) -> None:
@@ -605,6 +638,9 @@ def _values_of(draft: CampaignDraft) -> dict[str, Any]:
             "survey_id": draft.survey_id,
             "amd_machine_action": draft.amd_machine_action,
             "max_abandon_pct": draft.max_abandon_pct,
+            "target_abandon_pct": min(draft.target_abandon_pct, draft.max_abandon_pct)
+            if draft.target_abandon_pct == ABANDON_TARGET_PCT
+            else draft.target_abandon_pct,
         }
     )
 
@@ -626,6 +662,7 @@ def _current_values(campaign: Campaign) -> dict[str, Any]:
         "survey_id": campaign.survey_id,
         "amd_machine_action": campaign.amd_machine_action,
         "max_abandon_pct": campaign.max_abandon_pct,
+        "target_abandon_pct": campaign.target_abandon_pct,
     }
 
 

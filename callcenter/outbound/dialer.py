@@ -378,8 +378,12 @@ class InMemoryOperatorPool:
             members[operator] = _Member(state, previous.since)  # the same call goes on
         else:
             members[operator] = _Member(state, at)
-        if previous is not None and previous.state in busy and state is OperatorState.READY:
-            self.handle_times(queue).add((at - previous.since).total_seconds())
+        if previous is not None and previous.state in busy and state not in busy:
+            # a call ended: its handle time, and whether the operator came back ready after
+            # it (a pause or a logout takes them away from the pacing's count)
+            self.handle_times(queue).add(
+                (at - previous.since).total_seconds(), returned=state is OperatorState.READY
+            )
         if (
             previous is not None
             and previous.state is OperatorState.READY
@@ -547,6 +551,7 @@ class _CampaignSpec:
     survey_id: int | None
     machine_action: MachineAction
     max_abandon_pct: float
+    target_abandon_pct: float
 
     @classmethod
     def of(cls, campaign: Campaign, config: DialerConfig) -> _CampaignSpec:
@@ -570,6 +575,7 @@ class _CampaignSpec:
             survey_id=campaign.survey_id,
             machine_action=MachineAction(campaign.amd_machine_action),
             max_abandon_pct=campaign.max_abandon_pct,
+            target_abandon_pct=campaign.target_abandon_pct,
         )
 
 
@@ -588,8 +594,10 @@ class CampaignDialer:
         self.service = service
         self.spec = spec
         cfg = service.config
+        ceiling = min(max(spec.max_abandon_pct, 0.1), 3.0)
         settings = PredictiveSettings(
-            target_abandon=min(max(spec.max_abandon_pct, 0.1), 3.0) / 100.0,
+            target_abandon=min(max(spec.target_abandon_pct, 0.05), ceiling) / 100.0,
+            ceiling_abandon=ceiling / 100.0,
             grace_seconds=cfg.grace_seconds,
         )
         self.pacer = Pacer(
@@ -748,6 +756,7 @@ class CampaignDialer:
                     session,
                     attempt.id,
                     outcome=outcome_of(DialResult.FAILED),
+                    result=DialResult.FAILED.value,
                     ended_at=now,
                     reason_code=attempt.reason_code,
                     next_attempt_at=now
@@ -773,12 +782,18 @@ class CampaignDialer:
         cfg = self.service.config
         at = now.timestamp()
         operators = self._operators(now)
-        dialling = sum(1 for c in self.calls.values() if c.stage is not CallStage.IN_SESSION)
+        ringing = [c for c in self.calls.values() if c.stage is not CallStage.IN_SESSION]
         waiting = sum(1 for c in self.calls.values() if c.waiting_operator)
         decision = self.pacer.decide(
             at,
             operators,
-            CallLoad(in_flight=dialling, waiting_live=waiting),
+            CallLoad(
+                in_flight=len(ringing),
+                waiting_live=waiting,
+                in_flight_elapsed=tuple(
+                    max(0.0, (now - c.dialled_at).total_seconds()) for c in ringing
+                ),
+            ),
             max_new=cfg.max_channels * 4,
             active_channels=len(self.calls),
         )
@@ -836,6 +851,7 @@ class CampaignDialer:
                     session,
                     attempt.id,
                     outcome=outcome_of(DialResult.FAILED),
+                    result=DialResult.FAILED.value,
                     ended_at=now,
                     reason_code=None,
                 )
@@ -912,7 +928,9 @@ class CampaignDialer:
                 await campaigns_repo.record_answer(session, call.attempt_id, reason_code=reason)
             return
         result = result_of_reason(reason) or DialResult.FAILED
-        self.pacer.dial_finished(now.timestamp(), live=False)
+        self.pacer.dial_finished(
+            now.timestamp(), live=False, connect_seconds=(now - call.dialled_at).total_seconds()
+        )
         await self._finish(call, result, reason=reason)
 
     async def _finish(
@@ -941,6 +959,7 @@ class CampaignDialer:
                 amd_status=amd_status,
                 amd_cause=amd_cause,
                 next_attempt_at=next_at,
+                result=result.value,
             )
         self.counters.results[result.value] += 1
         if result in LIVE_RESULTS:

@@ -223,6 +223,7 @@ async def test_auto_inform_campaign_records_positive_and_negative_outcomes(
         "failed": 1,
         "machine": 1,
         "hung_up": 0,
+        "abandoned": 0,
     }
     contacts = report.progress.contacts
     assert (contacts.reached, contacts.given_up, contacts.do_not_call) == (1, 5, 1)

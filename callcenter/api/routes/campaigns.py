@@ -176,7 +176,13 @@ class CampaignIn(BaseModel):
     )
     survey_id: int | None = None
     amd_machine_action: MachineAction = MachineAction.HANGUP
-    max_abandon_pct: float = Field(default=3.0, description="at most 3 % of live answers")
+    max_abandon_pct: float = Field(
+        default=3.0, description="ceiling over any rolling hour: at most 3 % of live answers"
+    )
+    target_abandon_pct: float = Field(
+        default=2.5,
+        description="what predictive pacing aims at, % of live answers (<= max_abandon_pct)",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -212,6 +218,7 @@ class CampaignPatch(BaseModel):
     survey_id: int | None = None
     amd_machine_action: MachineAction | None = None
     max_abandon_pct: float | None = None
+    target_abandon_pct: float | None = None
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"max_attempts": 4, "window_end": "21:00"}]}
@@ -236,6 +243,7 @@ class CampaignOut(BaseModel):
     survey_id: int | None
     amd_machine_action: MachineAction
     max_abandon_pct: float
+    target_abandon_pct: float
 
     model_config = ConfigDict(from_attributes=True)
 
@@ -340,9 +348,16 @@ class ReportOut(BaseModel):
     progress: ProgressOut
     positive: int
     negative: dict[str, int] = Field(
-        description="no_answer, busy, congestion, failed, machine, hung_up"
+        description="no_answer, busy, congestion, failed, machine, hung_up, abandoned"
     )
     answer_rate: float
+    results: dict[str, int] = Field(
+        default_factory=dict,
+        description="attempts by result: connected, abandoned, heard, machine, busy, ...",
+    )
+    abandon_rate: float = Field(
+        default=0.0, description="abandoned / live answers over the whole campaign, 0..1"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -358,6 +373,9 @@ class AttemptOut(BaseModel):
     amd_status: str | None
     amd_cause: str | None
     next_attempt_at: datetime | None
+    result: str | None = Field(
+        default=None, description="what it came to: connected, abandoned, heard, machine, busy..."
+    )
 
 
 class SendIn(BaseModel):
@@ -493,6 +511,7 @@ async def create_campaign(
         survey_id=body.survey_id,
         amd_machine_action=body.amd_machine_action,
         max_abandon_pct=body.max_abandon_pct,
+        target_abandon_pct=body.target_abandon_pct,
     )
     return await campaigns.create(actor, draft)
 
@@ -529,6 +548,8 @@ async def campaign_report(campaign_id: int, _: SupervisorDep, campaigns: Campaig
         positive=report.positive,
         negative=report.negative,
         answer_rate=report.answer_rate,
+        results=report.results,
+        abandon_rate=report.abandon_rate,
     )
 
 
@@ -571,6 +592,7 @@ async def campaign_attempts(
             amd_status=a.amd_status,
             amd_cause=a.amd_cause,
             next_attempt_at=a.next_attempt_at,
+            result=a.result,
         )
         for a, c in rows
     ]

@@ -83,8 +83,10 @@ class Campaign(Base):
     amd_machine_action: Mapped[MachineAction] = mapped_column(
         str_enum(MachineAction), default=MachineAction.HANGUP
     )
-    # abandoned calls allowed, as a percentage of live answers
+    # abandoned calls allowed, as a percentage of live answers (the rolling hour's ceiling)
     max_abandon_pct: Mapped[float] = mapped_column(default=3.0)
+    # what predictive pacing aims at, as a percentage of live answers (<= max_abandon_pct)
+    target_abandon_pct: Mapped[float] = mapped_column(default=2.5, server_default="2.5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # the platform instance dialling this campaign and when it last said so (a lease, so that
     # only one instance dials it even on SQLite, which has no advisory locks)
@@ -115,6 +117,9 @@ class CallAttempt(Base):
     # AMDSTATUS / AMDCAUSE as Asterisk set them (MACHINE, HUMAN, NOTSURE, HANGUP)
     amd_status: Mapped[str | None] = mapped_column(sa.String(16))
     amd_cause: Mapped[str | None] = mapped_column(sa.String(64))
+    # what the attempt came to (domain.dial_outcomes.DialResult: abandoned, machine, busy...);
+    # NULL while pending and for attempts closed before this was stored
+    result: Mapped[str | None] = mapped_column(sa.String(24))
     call_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("calls.id", ondelete="SET NULL"), index=True
     )

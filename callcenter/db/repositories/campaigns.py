@@ -359,8 +359,10 @@ async def finish_attempt(
     amd_status: str | None = None,
     amd_cause: str | None = None,
     next_attempt_at: datetime | None = None,
+    result: str | None = None,
 ) -> bool:
-    """Close a pending attempt; False when it was already closed (a late duplicate)."""
+    """Close a pending attempt; False when it was already closed (a late duplicate).
+    `result`: what it came to (a `DialResult` value)."""
     stmt = (
         update(CallAttempt)
         .where(CallAttempt.id == attempt_id, CallAttempt.outcome == AttemptOutcome.PENDING)
@@ -371,10 +373,11 @@ async def finish_attempt(
             amd_status=(amd_status or None) and amd_status[:16],
             amd_cause=(amd_cause or None) and amd_cause[:64],
             next_attempt_at=next_attempt_at,
+            result=(result or None) and result[:24],
         )
     )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    done = await session.execute(stmt)
+    return bool(getattr(done, "rowcount", 0))
 
 
 async def stale_pending(
@@ -465,6 +468,7 @@ class AttemptTotals:
     by_amd: dict[str, int]  # AMDSTATUS -> attempts
     negative_answered: int  # negative although answered (Reason 4): machine, hung up early...
     negative_machine: int  # ... of which an answering machine
+    by_result: dict[str, int] = field(default_factory=dict)  # DialResult value -> attempts
 
 
 async def attempt_totals(session: AsyncSession, campaign_id: int) -> AttemptTotals:
@@ -492,6 +496,11 @@ async def attempt_totals(session: AsyncSession, campaign_id: int) -> AttemptTota
         )
         .group_by(CallAttempt.amd_status)
     )
+    result_rows = await session.execute(
+        select(CallAttempt.result, func.count())
+        .where(where, CallAttempt.result.is_not(None))
+        .group_by(CallAttempt.result)
+    )
     negative_by_amd = {
         (str(row[0]).upper() if row[0] else ""): int(row[1])
         for row in await session.execute(answered_negative)
@@ -505,4 +514,5 @@ async def attempt_totals(session: AsyncSession, campaign_id: int) -> AttemptTota
         by_amd={str(row[0]): int(row[1]) for row in amd_rows},
         negative_answered=sum(negative_by_amd.values()),
         negative_machine=negative_by_amd.get("MACHINE", 0),
+        by_result={str(row[0]): int(row[1]) for row in result_rows},
     )

@@ -146,14 +146,63 @@ def test_window_over_the_target_allows_no_risk_at_all() -> None:
     assert (decision.calls, decision.reason) == (3, PacingReason.ABANDON_LIMIT)
 
 
-def test_window_feedback_loosens_when_clean_and_tightens_when_near_the_limit() -> None:
-    aim = SETTINGS.aim * SETTINGS.target_abandon
+def test_window_allowance_follows_the_gain_and_fades_out_near_the_ceiling() -> None:
+    target = SETTINGS.target_abandon
     few = WindowCounts(dials=40, live=10, abandoned=0)
-    clean = WindowCounts(dials=400, live=100, abandoned=0)
-    near = WindowCounts(dials=400, live=100, abandoned=2)
-    assert allowed_share(few, SETTINGS) == pytest.approx(aim)  # too few answers to judge
-    assert allowed_share(clean, SETTINGS) == pytest.approx(aim * SETTINGS.max_gain)
-    assert 0 < allowed_share(near, SETTINGS) < aim
+    clean = WindowCounts(dials=400, live=200, abandoned=0)
+    between = WindowCounts(dials=800, live=400, abandoned=11)  # 2.75 %: target..ceiling
+    # less room below 3 % than the margin kept for calls already placed
+    room_left = math.ceil(0.03 * 200 - SETTINGS.ceiling_margin_abandons + 0.01)
+    near = WindowCounts(dials=400, live=200, abandoned=room_left)
+    assert allowed_share(few, SETTINGS) == pytest.approx(SETTINGS.start_share * target)
+    assert allowed_share(clean, SETTINGS) == pytest.approx(target)
+    assert allowed_share(clean, SETTINGS, gain=1.5) == pytest.approx(1.5 * target)
+    assert allowed_share(clean, SETTINGS, gain=99) == pytest.approx(SETTINGS.max_gain * target)
+    assert 0 < allowed_share(between, SETTINGS) < target
+    assert allowed_share(near, SETTINGS) == 0.0
+
+
+def test_the_feedback_gain_rises_below_the_target_and_falls_above_it() -> None:
+    operators = OperatorLoad(ready=5, busy_elapsed=(60.0,) * 15)
+    calm = Pacer(PacerConfig(DialMode.PREDICTIVE))
+    for t in range(200):  # 200 live answers in the hour, none abandoned
+        calm.live_answer(t, abandoned=False)
+    calm.decide(200, operators, CallLoad(0), max_new=100)
+    calm.decide(1400, operators, CallLoad(0), max_new=100)
+    assert calm.gain > 1.2
+
+    rough = Pacer(PacerConfig(DialMode.PREDICTIVE))
+    for t in range(200):  # 7 of 200 abandoned: 3.5 %
+        rough.live_answer(t, abandoned=t % 29 == 0)
+    rough.decide(200, operators, CallLoad(0), max_new=100)
+    rough.decide(1400, operators, CallLoad(0), max_new=100)
+    assert rough.gain < 1.0
+
+
+def test_a_call_ringing_for_long_is_less_likely_a_live_answer() -> None:
+    outcomes = RollingOutcomes(prior_weight=0)
+    # people answer after 8-20 s; other calls end within 4 s or ring out at 30 s
+    for i in range(300):
+        at = float(i)
+        outcomes.dial_finished(at + 12, live=True, connect_seconds=8 + (i % 13))
+        outcomes.dial_finished(at + 2, live=False, connect_seconds=2)
+        outcomes.dial_finished(at + 30, live=False, connect_seconds=30)
+    p = outcomes.answer_rate(400)
+    assert p == pytest.approx(1 / 3, abs=0.02)
+    assert outcomes.live_chance(0, p) == pytest.approx(p, abs=0.05)
+    assert outcomes.live_chance(5, p) > p  # the quick failures are over
+    assert outcomes.live_chance(25, p) == 0.0  # people answer within 20 s
+
+
+def test_operators_who_pause_after_calls_count_less_as_about_to_free() -> None:
+    def calls(returned: bool) -> int:
+        pacer = Pacer(PacerConfig(DialMode.PREDICTIVE))
+        for i in range(40):
+            pacer.handled(100.0 + i, returned=returned or i % 2 == 0)
+        operators = OperatorLoad(ready=2, busy_elapsed=(120.0,) * 10)
+        return pacer.decide(0, operators, CallLoad(0), max_new=100).calls
+
+    assert calls(returned=True) > calls(returned=False) >= 2
 
 
 def test_handle_times_conditional_chance_uses_the_observed_distribution() -> None:
@@ -177,15 +226,31 @@ def test_handle_times_keeps_only_the_most_recent_samples() -> None:
 
 
 def test_rolling_outcomes_forget_what_left_the_window() -> None:
-    outcomes = RollingOutcomes(window_seconds=60, prior_weight=0)
+    outcomes = RollingOutcomes(window_seconds=60, prior_weight=0, settle_seconds=5)
     outcomes.dial_finished(0, live=True, connect_seconds=10)
     outcomes.live_answer(0, abandoned=True)
     for t in range(30, 40):
-        outcomes.dial_finished(t, live=False)
+        outcomes.dial_finished(t, live=False, connect_seconds=1)
     assert outcomes.counts(50) == WindowCounts(dials=11, live=1, abandoned=1)
     assert outcomes.counts(70) == WindowCounts(dials=10, live=0, abandoned=0)
-    assert outcomes.answer_rate(70) == 0.0
-    assert outcomes.connect_seconds() == 10
+    # the answer rate is over the most recent settled dials, not the window
+    assert outcomes.answer_rate(70) == pytest.approx(1 / 11)
+
+
+def test_the_answer_rate_follows_the_most_recent_dials() -> None:
+    outcomes = RollingOutcomes(answer_dials=100, prior_weight=0, settle_seconds=0)
+    for t in range(300):
+        outcomes.dial_finished(t, live=t % 10 < 4, connect_seconds=0)  # 40 %
+    for t in range(300, 400):
+        outcomes.dial_finished(t, live=t % 10 < 1, connect_seconds=0)  # then 10 %
+    assert outcomes.answer_rate(401) == pytest.approx(0.10)
+
+
+def test_quick_fates_do_not_pass_for_the_answer_rate_before_slower_ones_come() -> None:
+    outcomes = RollingOutcomes()  # prior 30 %
+    for t in range(20):  # busy numbers tell within a second; people take 10 s or more
+        outcomes.dial_finished(t * 0.1 + 1, live=False, connect_seconds=1)
+    assert outcomes.answer_rate(3) == pytest.approx(0.3)
 
 
 def test_pacer_dispatches_by_mode() -> None:
