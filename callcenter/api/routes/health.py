@@ -12,7 +12,7 @@ from callcenter import __version__
 from callcenter.api.deps import PlatformDep
 from callcenter.api.schemas import DatabaseHealth, HealthOut, PbxHealth
 from callcenter.db.migrate import current_revision
-from callcenter.ports import PbxState
+from callcenter.ports.pbx import PbxState
 
 router = APIRouter(tags=["health"])
 
