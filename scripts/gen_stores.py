@@ -324,7 +324,7 @@ def _translating() -> Iterator[None]:
         raise
     except IntegrityError as exc:
         raise SqlConflict(exc.statement, exc.params, exc.orig or exc) from exc
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, OSError) as exc:  # asyncpg reports a refused connection as OSError
         raise StoreUnavailable(str(exc)) from exc
 
 
