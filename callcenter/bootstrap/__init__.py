@@ -22,9 +22,11 @@ from callcenter.acd.service import AcdSettings
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
+from callcenter.db.health import probe_database
 from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
 from callcenter.outbound.campaigns import EmailPort, SmsPort
+from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink
 
 if TYPE_CHECKING:
@@ -61,6 +63,9 @@ class Platform:
     email: EmailPort | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
+
+    async def probe_database(self, *, limit_seconds: float = 3.0) -> DatabaseProbe:
+        return await probe_database(self.engine, limit_seconds=limit_seconds)
 
     def __post_init__(self) -> None:
         if self.recordings is None:
