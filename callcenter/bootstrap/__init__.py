@@ -216,13 +216,13 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents
+    from callcenter.db.campaign_locks import locks_for
     from callcenter.domain.calls import CallTracker
     from callcenter.outbound.dialer import (
         DialerConfig,
         DialerService,
         InMemoryOperatorPool,
         dialer_agi_handler,
-        locks_for,
     )
     from callcenter.outbound.operator_feed import DialerOperatorFeed
     from callcenter.recordings.call_hooks import CallRecordingHooks

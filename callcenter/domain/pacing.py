@@ -101,12 +101,12 @@ class PredictiveSettings:
     feedback_seconds: float = 3600.0
     min_gain: float = 0.2
     max_gain: float = 2.0
-    # the window keeps room for this many abandons below the ceiling: calls already placed
-    # may still be abandoned after the pacer stops taking risks
-    ceiling_margin_abandons: float = 1.0
-    # abandons are bursty (several answers at once find the same busy operators): the calls
-    # pending may expect at most this share of the window's room below the ceiling
-    room_share: float = 0.3
+    # the window keeps room for this many abandons below the ceiling: the model's tail is
+    # thinner than the real one (answers and free operators are not quite independent)
+    ceiling_margin_abandons: float = 2.0
+    # the chance allowed that the calls pending abandon more than the window's room below
+    # the ceiling
+    ceiling_risk: float = 0.01
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     max_lines_per_operator: float = 6.0  # a hard cap whatever the estimates say
     answer_rate_dials: int = 300  # the answer rate is measured over this many recent dials
@@ -453,8 +453,9 @@ def predictive_calls(
             return 0.0
         return _expected_excess(pmf_l, mean_l, waiting, free_pmf) / lives
 
-    # the window's room below the ceiling, less a margin: the expected abandons of what is
-    # pending take at most `room_share` of it
+    # the window's room below the ceiling: how many more abandons it can take; the calls
+    # pending may exceed that only with a small chance (abandons come in bursts: an
+    # expectation alone lets a rare burst through)
     room = math.inf
     if window.live >= settings.min_live_for_feedback:
         room = (
@@ -463,13 +464,15 @@ def predictive_calls(
             - settings.ceiling_margin_abandons
         )
 
-    def over(mean_l: float, value: float) -> bool:
+    def over(pmf_l: list[float], value: float) -> bool:
         if value > allowed + _EPSILON:
             return True
-        return value * (mean_l + waiting) > settings.room_share * room + _EPSILON
+        if math.isinf(room):
+            return False
+        return _chance_above(pmf_l, waiting, free_pmf, room) > settings.ceiling_risk
 
     current = share(pmf, mean)
-    if over(mean, current):
+    if over(pmf, current):
         # already over: place only what operators ready now can surely take
         n = min(limit, progressive_calls(operators, calls))
         for _ in range(n):
@@ -481,10 +484,29 @@ def predictive_calls(
     while n < limit:
         nxt = _add_bernoulli(pmf, p)
         value = share(nxt, mean + p)
-        if n >= floor and over(mean + p, value):
+        if n >= floor and over(nxt, value):
             break
         n, pmf, mean, current = n + 1, nxt, mean + p, value
     return PacingDecision(n, reason, p, current, allowed)
+
+
+def _chance_above(
+    pmf_l: Sequence[float], waiting: int, free_pmf: Sequence[float], room: float
+) -> float:
+    """P(L + waiting - K > room): the calls pending abandon more than the window can take."""
+    if room < 0:
+        return 1.0
+    tail = [0.0] * (len(pmf_l) + 1)  # tail[j] = P(L >= j)
+    for j in range(len(pmf_l) - 1, -1, -1):
+        tail[j] = tail[j + 1] + pmf_l[j]
+    first = math.floor(room) + 1 - waiting  # L >= this + k
+    total = 0.0
+    for k, prob_k in enumerate(free_pmf):
+        if prob_k <= 0:
+            continue
+        j = first + k
+        total += prob_k * (1.0 if j <= 0 else (tail[j] if j < len(tail) else 0.0))
+    return total
 
 
 def allowed_share(window: WindowCounts, settings: PredictiveSettings, gain: float = 1.0) -> float:

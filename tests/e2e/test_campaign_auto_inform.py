@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.asterisk.agi import AgiServer
 from callcenter.asterisk.ami import AmiClient, Backoff, OriginateOutcome
 from callcenter.common.access import Actor
+from callcenter.db.campaign_locks import InProcessLocks
 from callcenter.db.models import User
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.domain.campaign_lifecycle import CampaignAction
@@ -30,7 +31,6 @@ from callcenter.outbound.dialer import (
     DialerConfig,
     DialerService,
     InMemoryOperatorPool,
-    InProcessLocks,
     dialer_agi_handler,
 )
 from callcenter.pbx.frames import AmiFrame

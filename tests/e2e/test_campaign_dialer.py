@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from callcenter.db.campaign_locks import locks_for
 from callcenter.db.models import CallAttempt, SurveyResponse
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.db.repositories import surveys as surveys_repo
@@ -29,7 +30,6 @@ from callcenter.outbound.dialer import (
     DialerConfig,
     DialerService,
     InMemoryOperatorPool,
-    locks_for,
 )
 from callcenter.ports.queries import NewContact, NewQuestion
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.campaign_locks import LeaseLocks
 from callcenter.db.models import Campaign
 from callcenter.domain.campaigns import CampaignKind
-from callcenter.outbound.dialer import LeaseLocks
 
 
 class Clock:
