@@ -20,16 +20,18 @@ pacer places the largest n whose expected abandons stay within a share s of the 
 live answers E[L] + w.
 
 The share s is set by a feedback on the rolling window (one hour): it starts at
-`start_share` x target while the window has too few live answers to judge, then follows the
-window's measured abandon rate towards the target (2.5 % by default): the model's estimate
-is multiplied by a gain (up to `max_gain`) that rises while the window is below the target
-and falls in proportion when above. Near the ceiling (3 %) it fades to zero: once one more
-abandon would take the window past `ceiling - margin`, only calls that an operator ready now
-will surely take are placed (progressive behaviour), so the worst rolling hour stays at or
-below the ceiling. With s = 0 the rule places exactly the calls that every operator ready now
-can take, so the predictive mode never dials less than the progressive one. A list running
-out needs nothing special: `max_new` (the contacts due) bounds each decision, and what is
-placed near the end follows the same budget as any other call.
+`start_share` x target while the window has too few live answers to judge, then an integral
+controller multiplies the target (2.5 % by default) by a gain (`min_gain`..`max_gain`) that
+rises while the window's measured abandon rate is below the target and falls while above
+(a model that is biased either way still lands on the target). Between the target and the
+ceiling (3 %) the share fades out, and the ceiling itself is guarded by a chance
+constraint: the calls pending may abandon more than the window's room below the ceiling
+(less `ceiling_margin_abandons`, since abandons come in bursts the independence model
+underrates) only with `ceiling_risk` chance. With s = 0 the rule places exactly the calls
+that every operator ready now can take, so the predictive mode never dials less than the
+progressive one. A list running out needs nothing special: `max_new` (the contacts due)
+bounds each decision, and what is placed near the end follows the same budget as any other
+call.
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class PredictiveSettings:
     max_gain: float = 2.0
     # the window keeps room for this many abandons below the ceiling: the model's tail is
     # thinner than the real one (answers and free operators are not quite independent)
-    ceiling_margin_abandons: float = 2.0
+    ceiling_margin_abandons: float = 3.0
     # the chance allowed that the calls pending abandon more than the window's room below
     # the ceiling
     ceiling_risk: float = 0.01
@@ -355,10 +357,7 @@ def poisson_binomial(chances: Iterable[float]) -> list[float]:
 def _add_bernoulli(pmf: list[float], q: float) -> list[float]:
     """The distribution of X + B for X ~ pmf and B ~ Bernoulli(q), tail mass < _TINY dropped."""
     keep = 1.0 - q
-    nxt = [value * keep for value in pmf]
-    nxt.append(0.0)
-    for k, value in enumerate(pmf):
-        nxt[k + 1] += value * q
+    nxt = [a * keep + b * q for a, b in zip([*pmf, 0.0], [0.0, *pmf], strict=True)]
     while len(nxt) > 1 and nxt[-1] < _TINY:
         nxt.pop()
     return nxt

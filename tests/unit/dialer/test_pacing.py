@@ -150,7 +150,7 @@ def test_window_allowance_follows_the_gain_and_fades_out_near_the_ceiling() -> N
     target = SETTINGS.target_abandon
     few = WindowCounts(dials=40, live=10, abandoned=0)
     clean = WindowCounts(dials=400, live=200, abandoned=0)
-    between = WindowCounts(dials=1600, live=800, abandoned=22)  # 2.75 %: target..ceiling
+    between = WindowCounts(dials=3200, live=1600, abandoned=44)  # 2.75 %: target..ceiling
     # less room below 3 % than the margin kept for calls already placed
     room_left = math.ceil(0.03 * 200 - SETTINGS.ceiling_margin_abandons + 0.01)
     near = WindowCounts(dials=400, live=200, abandoned=room_left)
