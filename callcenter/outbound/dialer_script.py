@@ -9,6 +9,7 @@ and stores it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -16,6 +17,8 @@ from callcenter.domain.campaigns import CampaignKind, MachineAction
 from callcenter.domain.dial_outcomes import AnsweredCall, is_machine
 from callcenter.outbound.dialer_ports import DialerChannel
 from callcenter.outbound.dialer_types import VAR_TARGET, DialerConfig, LiveCall
+
+log = logging.getLogger("callcenter.outbound.dialer")
 
 # What callers hear besides the campaign's own message (rendered by TTS, cached).
 TEXT_AFTER_MESSAGE = (
@@ -105,9 +108,15 @@ class CallScript:
         if reserved:
             await channel.set_variable(VAR_TARGET, cfg.operator_queue)
             return replace(facts, connected_to_operator=True)
+        # abandoned from here on, whether or not the person stays for the apology (hanging
+        # up makes the channel raise; that must not turn the call into a mere hang-up)
         facts = replace(facts, abandoned=True)
-        await channel.stream_file(await self.prompt(TEXT_APOLOGY))
-        await channel.hangup()
+        try:
+            await channel.stream_file(await self.prompt(TEXT_APOLOGY))
+            await channel.hangup()
+        except Exception:
+            if not channel.hung_up:
+                log.warning("dialer: the apology of attempt %s failed", call.attempt_id)
         return facts
 
     async def _survey(

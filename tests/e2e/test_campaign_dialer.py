@@ -362,6 +362,26 @@ async def test_operator_campaign_hands_over_or_apologises_within_the_grace_perio
     assert stats.abandon_rate == 0.5
 
 
+async def test_a_person_who_hangs_up_during_the_apology_is_still_abandoned(
+    make_rig: Callable[..., Awaitable[Rig]],
+) -> None:
+    rig = await make_rig()
+    campaign_id = await rig.campaign(
+        kind=CampaignKind.OPERATOR, mode=DialMode.PROGRESSIVE, message_template=""
+    )
+    rig.pool.set_state("line1", "101", OperatorState.READY, datetime.now(UTC))
+    (call,) = await rig.originator.wait_for(1)
+    # the only operator is taken by someone else before this person is put through
+    rig.pool.set_state("line1", "101", OperatorState.ON_CALL, datetime.now(UTC))
+    gone = FakeChannel(call.channel_id, hang_up_on_stream=0)
+    await rig.answer(call, gone)
+    (attempt,) = await rig.attempts(campaign_id)
+    assert (attempt.outcome, attempt.result) == (AttemptOutcome.NEGATIVE, "abandoned")
+    stats = rig.dialer.live(campaign_id)
+    assert stats is not None
+    assert (stats.live, stats.abandoned) == (1, 1)
+
+
 async def test_a_survey_stores_each_answer(make_rig: Callable[..., Awaitable[Rig]]) -> None:
     rig = await make_rig()
     async with rig.sessions.begin() as session:
