@@ -112,6 +112,10 @@ class PredictiveSettings:
     grace_seconds: float = DEFAULT_GRACE_SECONDS
     max_lines_per_operator: float = 6.0  # a hard cap whatever the estimates say
     answer_rate_dials: int = 300  # the answer rate is measured over this many recent dials
+    # until this many dials have settled the answer rate is mostly the prior: the pacer then
+    # assumes it two standard deviations higher (fewer calls), so a list that answers more
+    # than the prior says does not start with a burst of abandons
+    warmup_dials: int = 100
 
     def __post_init__(self) -> None:
         if not 0 < self.target_abandon < 1 or not 0 < self.ceiling_abandon < 1:
@@ -306,6 +310,17 @@ class RollingOutcomes:
             len(self._recent) + self.prior_weight
         )
         return min(max(rate, 0.0), 1.0)
+
+    @property
+    def settled(self) -> int:
+        """Dials counted in the answer rate so far (at most `answer_dials`)."""
+        return len(self._recent)
+
+    def answer_rate_spread(self, at: float) -> float:
+        """The standard deviation of the answer rate's estimate (a Beta posterior)."""
+        p = self.answer_rate(at)
+        weight = len(self._recent) + self.prior_weight
+        return math.sqrt(p * (1.0 - p) / (weight + 1.0))
 
     def connect_seconds(self) -> float:
         return self._connect.total() / len(self._connect)
@@ -613,6 +628,9 @@ class Pacer:
         window = self.outcomes.counts(at)
         gain = self._feedback(at, window)
         p = self.outcomes.answer_rate(at)
+        settings = self.config.predictive
+        if self.outcomes.settled < settings.warmup_dials:
+            p = min(1.0, p + 2.0 * self.outcomes.answer_rate_spread(at))
         live_chances = None
         if calls.in_flight_elapsed and len(calls.in_flight_elapsed) == calls.in_flight:
             live_chances = [self.outcomes.live_chance(e, p) for e in calls.in_flight_elapsed]

@@ -270,3 +270,15 @@ def test_pacer_dispatches_by_mode() -> None:
     predictive = Pacer(PacerConfig(DialMode.PREDICTIVE))
     assert predictive.decide(0, operators, load, max_new=0).calls == 0
     assert predictive.decide(0, operators, load, max_new=100).calls > 3
+
+
+def test_a_new_campaign_does_not_start_with_a_burst_on_the_prior_answer_rate() -> None:
+    operators = OperatorLoad(ready=20)
+    fresh = Pacer(PacerConfig(DialMode.PREDICTIVE)).decide(0, operators, CallLoad(0), max_new=500)
+    # the prior says 30 %; until dials settle the pacer plans for more answers than that
+    assert progressive_calls(operators, CallLoad(0)) <= fresh.calls <= 20 / 0.4
+    seasoned = Pacer(PacerConfig(DialMode.PREDICTIVE))
+    for t in range(300):  # 300 settled dials at 30 %
+        seasoned.dial_finished(t, live=t % 10 < 3, connect_seconds=10)
+    later = seasoned.decide(400, operators, CallLoad(0), max_new=500)
+    assert later.calls > fresh.calls
