@@ -105,7 +105,7 @@ class PredictiveSettings:
     max_gain: float = 2.0
     # the window keeps room for this many abandons below the ceiling: the model's tail is
     # thinner than the real one (answers and free operators are not quite independent)
-    ceiling_margin_abandons: float = 3.0
+    ceiling_margin_abandons: float = 3.5
     # the chance allowed that the calls pending abandon more than the window's room below
     # the ceiling
     ceiling_risk: float = 0.01
