@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from callcenter.asterisk.frames import AmiFrame
     from callcenter.calls.records import CallEvents
     from callcenter.outbound.dialer import DialerService
+    from callcenter.outbound.notify_jobs import NotifyWorker
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,8 @@ class Platform:
     acd: AcdService | None = None
     sms: Any = None
     email: Any = None
+    # SMS / e-mail jobs; runs in this (API) process unless CALLCENTER_NOTIFY_WORKER=false
+    notify: NotifyWorker | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
 
@@ -78,10 +81,15 @@ class Platform:
         )
         if self.dialer is not None:
             await self.dialer.start()
+        if self.notify is not None:
+            await self.notify.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        if self.notify is not None:
+            with contextlib.suppress(Exception):
+                await self.notify.stop()
         if self.dialer is not None:
             with contextlib.suppress(Exception):
                 await self.dialer.stop()
@@ -145,7 +153,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sms_gateway(settings: Settings) -> Any:
+def build_sms_gateway(settings: Settings) -> Any:
     if not settings.sms_gateway_url:
         return None
     from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
@@ -159,7 +167,7 @@ def _sms_gateway(settings: Settings) -> Any:
     )
 
 
-def _email_sender(settings: Settings) -> Any:
+def build_email_sender(settings: Settings) -> Any:
     if not settings.smtp_host:
         return None
     from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
@@ -173,6 +181,35 @@ def _email_sender(settings: Settings) -> Any:
             password=settings.smtp_password.get_secret_value(),
             security=SmtpSecurity(settings.smtp_security),
         )
+    )
+
+
+def build_notify_worker(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    sms: Any = None,
+    email: Any = None,
+) -> NotifyWorker:
+    """The SMS / e-mail job worker: `start()` / `stop()`. Any process may run one (the API
+    process does by default); on PostgreSQL several share the queue."""
+    from callcenter.db.repositories.notify_jobs import SqlNotifyStore
+    from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
+
+    return NotifyWorker(
+        SqlNotifyStore(sessions),
+        clock=_utcnow,
+        sms=sms,
+        email=email,
+        config=WorkerConfig(
+            sms_rate=settings.notify_sms_rate,
+            email_rate=settings.notify_email_rate,
+            concurrency=settings.notify_concurrency,
+            max_attempts=settings.notify_max_attempts,
+            retry_base=settings.notify_retry_delay,
+            lease=settings.notify_lease,
+            default_zone=settings.local_timezone,
+        ),
     )
 
 
@@ -276,13 +313,22 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
 
+    sms = build_sms_gateway(settings)
+    email = build_email_sender(settings)
+    notify = (
+        build_notify_worker(settings, factory, sms=sms, email=email)
+        if settings.notify_worker
+        else None
+    )
+
     return Platform(
         settings=settings,
         engine=engine,
         session_factory=factory,
         pbx=pbx,
-        sms=_sms_gateway(settings),
-        email=_email_sender(settings),
+        sms=sms,
+        email=email,
+        notify=notify,
         recordings=recordings,
         # stopped in reverse: the recording hooks last, after the final call records
         components=[

@@ -1,0 +1,532 @@
+"""SQL of the SMS / e-mail jobs (`outbound/notify_jobs.py`'s NotifyStore).
+
+The queue is the `message_deliveries` table. A worker claims due rows in one UPDATE whose
+row choice is `FOR UPDATE SKIP LOCKED` on PostgreSQL (workers never wait for nor take each
+other's rows); SQLite ignores the clause and serialises the UPDATE with every other write,
+which gives the same guarantee for the one worker it runs. A claimed row is `sending` with
+`next_attempt_at` as the end of its lease: when a worker dies, its rows are due again once
+the lease ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from callcenter.common.access import Actor
+from callcenter.db.models import Campaign, Contact, DoNotCall, MessageDelivery, NotifyJob
+from callcenter.db.repositories import audit as audit_repo
+from callcenter.db.repositories._upsert import dialect_insert
+from callcenter.domain.campaigns import CampaignStatus
+from callcenter.domain.notify import (
+    OPEN_STATUSES,
+    REPORTABLE_STATUSES,
+    Channel,
+    DeliveryOutcome,
+    DeliveryStatus,
+    JobStatus,
+    ReportStatus,
+)
+from callcenter.outbound.notify_jobs import (
+    CampaignForSend,
+    ChannelProgress,
+    Claimed,
+    ContactRow,
+    DeliveryRow,
+    ExpansionJob,
+    JobView,
+    MinuteFigures,
+    Outcome,
+    Plan,
+    ReportResult,
+)
+
+_D: sa.Table = MessageDelivery.__table__  # type: ignore[assignment]
+_OPEN = [s.value for s in OPEN_STATUSES]
+
+
+class SqlNotifyStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    async def campaign_for_send(self, campaign_id: int) -> CampaignForSend | None:
+        async with self._sessions() as session:
+            campaign = await session.get(Campaign, campaign_id)
+            if campaign is None:
+                return None
+            contacts = 0
+            if campaign.contact_list_id is not None:
+                contacts = int(
+                    await session.scalar(
+                        select(func.count())
+                        .select_from(Contact)
+                        .where(Contact.list_id == campaign.contact_list_id)
+                    )
+                    or 0
+                )
+            return CampaignForSend(
+                campaign.id,
+                campaign.name,
+                campaign.status,
+                campaign.contact_list_id,
+                campaign.message_template,
+                contacts,
+            )
+
+    async def create_job(
+        self,
+        campaign: CampaignForSend,
+        channel: Channel,
+        subject: str,
+        *,
+        actor: Actor,
+        now: datetime,
+    ) -> JobView:
+        async with self._sessions.begin() as session:
+            stmt = (
+                dialect_insert(session, NotifyJob)
+                .values(
+                    campaign_id=campaign.id,
+                    channel=channel,
+                    status=JobStatus.EXPANDING,
+                    contact_list_id=campaign.contact_list_id,
+                    message_template=campaign.message_template,
+                    subject=subject or campaign.name[:200],
+                    contacts_total=campaign.contacts,
+                    expanded_after=0,
+                    created_by=actor.user_id,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["campaign_id", "channel"])
+                .returning(NotifyJob.id)
+            )
+            new_id = await session.scalar(stmt)
+            job = (
+                await session.scalars(
+                    select(NotifyJob).where(
+                        NotifyJob.campaign_id == campaign.id, NotifyJob.channel == channel
+                    )
+                )
+            ).one()
+            if new_id is not None:
+                await audit_repo.append(
+                    session,
+                    f"campaign_send_{channel.value}",
+                    at=now,
+                    user_id=actor.user_id,
+                    object_type="campaign",
+                    object_id=str(campaign.id),
+                    details={"job_id": job.id, "contacts": campaign.contacts},
+                    remote_addr=actor.remote_addr,
+                )
+            return JobView(
+                job.id,
+                job.campaign_id,
+                job.channel,
+                job.status,
+                job.contacts_total,
+                job.created_at,
+                created=new_id is not None,
+            )
+
+    async def expand_next(self, plan: Plan, *, chunk: int, now: datetime) -> int | None:
+        """Turn the next chunk of one job's contacts into deliveries, in one transaction
+        (a crash leaves the cursor where the last committed chunk ended)."""
+        async with self._sessions.begin() as session:
+            job = (
+                await session.scalars(
+                    select(NotifyJob)
+                    .where(NotifyJob.status == JobStatus.EXPANDING)
+                    .order_by(NotifyJob.id)
+                    .limit(1)
+                    .with_for_update(skip_locked=True)
+                )
+            ).one_or_none()
+            if job is None:
+                return None
+            contacts: list[Contact] = []
+            if job.contact_list_id is not None:
+                contacts = list(
+                    await session.scalars(
+                        select(Contact)
+                        .where(Contact.list_id == job.contact_list_id)
+                        .where(Contact.id > job.expanded_after)
+                        .order_by(Contact.id)
+                        .limit(chunk)
+                    )
+                )
+            blocked: set[str] = set()
+            if contacts:
+                blocked = set(
+                    await session.scalars(
+                        select(DoNotCall.phone).where(
+                            DoNotCall.phone.in_({c.phone for c in contacts})
+                        )
+                    )
+                )
+            rows = [ContactRow(c.id, c.phone, c.name, dict(c.variables or {})) for c in contacts]
+            planned = plan(
+                ExpansionJob(
+                    job.id, job.campaign_id, job.channel, job.message_template, job.subject
+                ),
+                rows,
+                blocked,
+            )
+            if planned:
+                values = [
+                    {
+                        "job_id": job.id,
+                        "campaign_id": job.campaign_id,
+                        "contact_id": p.contact_id,
+                        "channel": job.channel,
+                        "idempotency_key": p.idempotency_key,
+                        "address": p.address[:320],
+                        "subject": p.subject[:200],
+                        "text": p.text,
+                        "status": p.status,
+                        "reason": p.reason[:500],
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "created_at": now,
+                        "finished_at": now if p.status is DeliveryStatus.SKIPPED else None,
+                    }
+                    for p in planned
+                ]
+                await session.execute(
+                    dialect_insert(session, MessageDelivery)
+                    .values(values)
+                    .on_conflict_do_nothing(index_elements=["campaign_id", "contact_id", "channel"])
+                )
+            if contacts:
+                job.expanded_after = contacts[-1].id
+            if len(contacts) < chunk:
+                job.status = JobStatus.RUNNING
+            return len(contacts)
+
+    async def close_finished_jobs(self, now: datetime) -> int:
+        open_rows = (
+            select(MessageDelivery.id)
+            .where(MessageDelivery.job_id == NotifyJob.id)
+            .where(MessageDelivery.status.in_(_OPEN))
+            .exists()
+        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(NotifyJob)
+                .where(NotifyJob.status == JobStatus.RUNNING)
+                .where(~open_rows)
+                .values(status=JobStatus.DONE, finished_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- the queue ----------------------------------------------------------------------
+
+    async def claim(
+        self, channel: Channel, worker: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claimed]:
+        due = (
+            select(MessageDelivery.id)
+            .join(Campaign, Campaign.id == MessageDelivery.campaign_id)
+            .where(MessageDelivery.channel == channel)
+            .where(MessageDelivery.status.in_(_OPEN))
+            .where(MessageDelivery.next_attempt_at <= now)
+            .where(Campaign.status != CampaignStatus.PAUSED)
+            .order_by(MessageDelivery.next_attempt_at)
+            .limit(limit)
+            .with_for_update(of=MessageDelivery, skip_locked=True)
+        )
+        async with self._sessions.begin() as session:
+            ids = list(
+                await session.scalars(
+                    update(MessageDelivery)
+                    .where(MessageDelivery.id.in_(due.scalar_subquery()))
+                    .values(
+                        status=DeliveryStatus.SENDING,
+                        locked_by=worker,
+                        next_attempt_at=lease_until,
+                    )
+                    .returning(MessageDelivery.id)
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            if not ids:
+                return []
+            rows = await session.execute(
+                select(
+                    MessageDelivery.id,
+                    MessageDelivery.idempotency_key,
+                    MessageDelivery.address,
+                    MessageDelivery.subject,
+                    MessageDelivery.text,
+                    MessageDelivery.attempts,
+                    Campaign.status,
+                    Contact.timezone,
+                    Campaign.window_start,
+                    Campaign.window_end,
+                    Campaign.weekdays,
+                    Campaign.starts_at,
+                    Campaign.ends_at,
+                )
+                .join(Campaign, Campaign.id == MessageDelivery.campaign_id)
+                .join(Contact, Contact.id == MessageDelivery.contact_id)
+                .where(MessageDelivery.id.in_(ids))
+                .order_by(MessageDelivery.id)
+            )
+            return [
+                Claimed(
+                    id=r[0],
+                    idempotency_key=r[1],
+                    address=r[2],
+                    subject=r[3],
+                    text=r[4],
+                    attempts=r[5],
+                    campaign_status=r[6],
+                    timezone=r[7],
+                    window_start=r[8],
+                    window_end=r[9],
+                    weekdays=list(r[10] or []),
+                    starts_at=r[11],
+                    ends_at=r[12],
+                )
+                for r in rows
+            ]
+
+    async def renew(self, worker: str, ids: Sequence[int], lease_until: datetime) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(MessageDelivery)
+                .where(MessageDelivery.id.in_(list(ids)))
+                .where(MessageDelivery.status == DeliveryStatus.SENDING)
+                .where(MessageDelivery.locked_by == worker)
+                .values(next_attempt_at=lease_until)
+                .execution_options(synchronize_session=False)
+            )
+
+    async def finish(self, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Store a batch of results. Only rows this worker still holds change state (a row
+        whose lease ran out and was taken by another worker is that worker's now); a delivery
+        report that arrived before the worker's own write keeps its verdict."""
+        held = and_(
+            _D.c.id == bindparam("b_id"),
+            _D.c.status == DeliveryStatus.SENDING.value,
+            _D.c.locked_by == worker,
+        )
+        state_rows: list[dict[str, Any]] = []
+        sent_rows: list[dict[str, Any]] = []
+        for o in outcomes:
+            final = o.status in (
+                DeliveryStatus.DELIVERED,
+                DeliveryStatus.FAILED,
+                DeliveryStatus.SKIPPED,
+            )
+            sent = o.status in (DeliveryStatus.SENT, DeliveryStatus.DELIVERED)
+            state_rows.append(
+                {
+                    "b_id": o.id,
+                    "b_status": o.status.value,
+                    "b_outcome": o.outcome.value if o.outcome is not None else None,
+                    "b_reason": o.reason,
+                    "b_tried": 1 if o.counts_attempt else 0,
+                    "b_next": o.next_attempt_at or now,
+                    "b_finished": now if final else None,
+                }
+            )
+            if sent:
+                sent_rows.append({"b_id": o.id, "b_gw": o.gateway_message_id or None, "b_at": now})
+        async with self._sessions.begin() as session:
+            if state_rows:
+                await session.execute(
+                    _D.update()
+                    .where(held)
+                    .values(
+                        status=bindparam("b_status"),
+                        outcome=bindparam("b_outcome"),
+                        reason=bindparam("b_reason"),
+                        attempts=_D.c.attempts + bindparam("b_tried"),
+                        next_attempt_at=bindparam(
+                            "b_next", type_=MessageDelivery.next_attempt_at.type
+                        ),
+                        finished_at=bindparam("b_finished", type_=MessageDelivery.finished_at.type),
+                        locked_by=None,
+                    ),
+                    state_rows,
+                )
+            if sent_rows:
+                # also when a report got there first (the row is delivered or failed already)
+                await session.execute(
+                    _D.update()
+                    .where(_D.c.id == bindparam("b_id"))
+                    .where(_D.c.sent_at.is_(None))
+                    .values(
+                        sent_at=bindparam("b_at", type_=MessageDelivery.sent_at.type),
+                        gateway_message_id=func.coalesce(
+                            bindparam("b_gw"), _D.c.gateway_message_id
+                        ),
+                    ),
+                    sent_rows,
+                )
+
+    # --- delivery reports -----------------------------------------------------------------
+
+    async def apply_report(
+        self,
+        *,
+        gateway_message_id: str,
+        idempotency_key: str,
+        status: ReportStatus,
+        reason: str,
+        now: datetime,
+    ) -> ReportResult:
+        match = []
+        if idempotency_key:
+            match.append(MessageDelivery.idempotency_key == idempotency_key)
+        if gateway_message_id:
+            match.append(MessageDelivery.gateway_message_id == gateway_message_id)
+        delivered = status is ReportStatus.DELIVERED
+        async with self._sessions.begin() as session:
+            row = (
+                await session.scalars(
+                    select(MessageDelivery)
+                    .where(MessageDelivery.channel == Channel.SMS)
+                    .where(or_(*match))
+                    .order_by(MessageDelivery.id)
+                    .limit(1)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if row is None:
+                return ReportResult(applied=False, known=False)
+            if row.status not in REPORTABLE_STATUSES:
+                return ReportResult(applied=False, known=True)
+            row.status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
+            row.outcome = DeliveryOutcome.POSITIVE if delivered else DeliveryOutcome.NEGATIVE
+            row.finished_at = now
+            if not delivered:
+                row.reason = reason or "шлюз сообщил: не доставлено"
+            if gateway_message_id and not row.gateway_message_id:
+                row.gateway_message_id = gateway_message_id
+            # a report for a message still `sending` means the gateway took it: the worker's
+            # own write will only add the time and the gateway's id
+            row.locked_by = None
+            return ReportResult(applied=True, known=True)
+
+    # --- progress ---------------------------------------------------------------------------
+
+    async def progress(self, campaign_id: int, *, since: datetime) -> list[ChannelProgress]:
+        async with self._sessions() as session:
+            jobs = list(
+                await session.scalars(
+                    select(NotifyJob)
+                    .where(NotifyJob.campaign_id == campaign_id)
+                    .order_by(NotifyJob.id)
+                )
+            )
+            if not jobs:
+                return []
+            result: dict[Channel, ChannelProgress] = {
+                j.channel: ChannelProgress(
+                    j.channel,
+                    j.id,
+                    j.status,
+                    j.contacts_total,
+                    started_at=j.created_at,
+                    finished_at=j.finished_at,
+                )
+                for j in jobs
+            }
+            counts = await session.execute(
+                select(
+                    MessageDelivery.channel,
+                    MessageDelivery.status,
+                    MessageDelivery.outcome,
+                    func.count(),
+                )
+                .where(MessageDelivery.campaign_id == campaign_id)
+                .group_by(MessageDelivery.channel, MessageDelivery.status, MessageDelivery.outcome)
+            )
+            for channel, status, outcome, n in counts:
+                p = result.get(channel)
+                if p is None:
+                    continue
+                p.by_status[status] = p.by_status.get(status, 0) + int(n)
+                if outcome is DeliveryOutcome.POSITIVE:
+                    p.positive += int(n)
+                elif outcome is DeliveryOutcome.NEGATIVE:
+                    p.negative += int(n)
+            minutes: dict[tuple[Channel, datetime], dict[str, int]] = {}
+            dialect = session.get_bind().dialect.name
+            for column, statuses, label in (
+                (MessageDelivery.sent_at, None, "sent"),
+                (MessageDelivery.finished_at, [DeliveryStatus.DELIVERED], "delivered"),
+                (MessageDelivery.finished_at, [DeliveryStatus.FAILED], "failed"),
+            ):
+                minute = _minute(column, dialect)
+                stmt = (
+                    select(MessageDelivery.channel, minute, func.count())
+                    .where(MessageDelivery.campaign_id == campaign_id)
+                    .where(column >= since)
+                    .group_by(MessageDelivery.channel, minute)
+                )
+                if statuses is not None:
+                    stmt = stmt.where(MessageDelivery.status.in_(statuses))
+                for channel, at, n in await session.execute(stmt):
+                    moment = _as_minute(at)
+                    minutes.setdefault((channel, moment), {})[label] = int(n)
+            for (channel, moment), figures in sorted(minutes.items(), key=lambda kv: kv[0][1]):
+                p = result.get(channel)
+                if p is not None:
+                    p.per_minute.append(MinuteFigures(moment, **figures))
+            return list(result.values())
+
+    async def deliveries(
+        self,
+        campaign_id: int,
+        *,
+        channel: Channel | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[DeliveryRow]:
+        stmt = select(MessageDelivery).where(MessageDelivery.campaign_id == campaign_id)
+        if channel is not None:
+            stmt = stmt.where(MessageDelivery.channel == channel)
+        if status is not None:
+            stmt = stmt.where(MessageDelivery.status == status)
+        stmt = stmt.order_by(MessageDelivery.id).limit(limit).offset(offset)
+        async with self._sessions() as session:
+            return [
+                DeliveryRow(
+                    d.id,
+                    d.contact_id,
+                    d.channel,
+                    d.address,
+                    d.status,
+                    d.outcome,
+                    d.reason,
+                    d.attempts,
+                    d.gateway_message_id,
+                    d.sent_at,
+                    d.finished_at,
+                )
+                for d in await session.scalars(stmt)
+            ]
+
+
+def _minute(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return func.date_trunc("minute", column)
+    return func.strftime("%Y-%m-%d %H:%M:00", column)
+
+
+def _as_minute(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
