@@ -199,10 +199,12 @@ class SqlNotifyStore:
                     }
                     for p in planned
                 ]
+                # executemany: SQLAlchemy batches it ("insertmanyvalues") with a cached statement
                 await session.execute(
-                    dialect_insert(session, MessageDelivery)
-                    .values(values)
-                    .on_conflict_do_nothing(index_elements=["campaign_id", "contact_id", "channel"])
+                    dialect_insert(session, MessageDelivery).on_conflict_do_nothing(
+                        index_elements=["campaign_id", "contact_id", "channel"]
+                    ),
+                    values,
                 )
             if contacts:
                 job.expanded_after = contacts[-1].id

@@ -3,7 +3,13 @@ through the real adapters to local protocol peers (aiosmtpd, a misbehaving SMS g
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import contextlib
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
 from email.message import EmailMessage
@@ -11,6 +17,7 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.notify import Channel, DeliveryOutcome, DeliveryStatus, JobStatus
@@ -20,6 +27,8 @@ from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
 from callcenter.sim.sms_gateway import SmsGatewaySim
 from tests.adapters.notify.conftest import SmtpPeer
 from tests.support.notify import FakeClock, make_campaign, notify_jobs
+from tests.support.paths import REPO_ROOT
+from tests.support.processes import clean_env
 
 Contact = campaigns_repo.NewContact
 TEMPLATE = "{name}, {day:date} плановое отключение электроэнергии."
@@ -254,3 +263,145 @@ async def test_a_paused_campaign_waits_and_the_calling_window_holds_messages_unt
     clock.advance(10 * 3600)  # 08:00 in Kamchatka
     await worker.run_until_idle()
     assert [m.phone for m in gateway.handset] == ["+79161230001", "+73431230002"]
+
+
+# ----------------------------------------------------------------------------- crashes
+
+
+async def _start_worker_process(database_url: str, gateway_url: str) -> asyncio.subprocess.Process:
+    """`python -m callcenter.bootstrap.notify_worker`, the worker alone in its own process."""
+    env = clean_env(
+        CALLCENTER_DATABASE_URL=database_url,
+        CALLCENTER_SMS_GATEWAY_URL=gateway_url,
+        CALLCENTER_NOTIFY_LEASE="2",
+        CALLCENTER_NOTIFY_SMS_RATE="1000",
+        CALLCENTER_LOG_LEVEL="WARNING",
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "callcenter.bootstrap.notify_worker",
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
+    async with asyncio.timeout(within):
+        while not await condition():  # noqa: ASYNC110  (a database condition: no event)
+            await asyncio.sleep(0.05)
+
+
+async def test_a_worker_killed_mid_campaign_and_started_again_sends_each_message_once(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    gateway: SmsGatewaySim,
+) -> None:
+    contacts = [Contact(f"+7916{n:07d}", f"Абонент {n}", {"day": "2026-03-15"}) for n in range(300)]
+    setup = await make_campaign(
+        session_factory,
+        contacts,
+        template=TEMPLATE,
+        all_day=True,
+        starts_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    jobs = notify_jobs(session_factory)
+    # 150 messages go through; the next ten are taken and sent but never answered
+    gateway.script = ["ok"] * 150 + ["stall"] * 10
+    await jobs.send(setup.actor, setup.campaign_id, Channel.SMS)
+
+    first = await _start_worker_process(database_url, gateway.url)
+    try:
+        async with asyncio.timeout(60):
+            await gateway.wait_stalled(10)
+    finally:
+        first.kill()
+        await first.wait()
+    assert first.returncode == -signal.SIGKILL
+    in_flight = await jobs.deliveries(setup.campaign_id, status=DeliveryStatus.SENDING)
+    assert len(in_flight) >= 10  # the killed worker's: sent or not, nobody knows
+    gateway.release()
+
+    second = await _start_worker_process(database_url, gateway.url)
+    try:
+
+        async def all_handled() -> bool:
+            [progress] = await jobs.progress(setup.campaign_id)
+            return progress.handled == len(contacts)
+
+        await _until(all_handled)
+    finally:
+        second.terminate()
+        await second.wait()
+
+    rows = await jobs.deliveries(setup.campaign_id, limit=1000)
+    assert {r.status for r in rows} == {DeliveryStatus.SENT}
+    assert len(rows) == len(contacts)
+    received = gateway.received_by()
+    assert set(received) == {c.phone for c in contacts}  # lost: 0
+    assert gateway.duplicates == 0
+    # the restarted worker did resend what the killed one had in flight, with the same keys
+    assert gateway.repeated_keys >= 10
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_two_workers_share_the_queue_without_sending_anything_twice(
+    session_factory: async_sessionmaker[AsyncSession],
+    database_url: str,
+    gateway: SmsGatewaySim,
+) -> None:
+    contacts = [Contact(f"+7916{n:07d}", f"Абонент {n}", {"day": "2026-03-15"}) for n in range(600)]
+    setup = await make_campaign(
+        session_factory,
+        contacts,
+        template=TEMPLATE,
+        all_day=True,
+        starts_at=datetime.now(UTC) - timedelta(hours=1),
+    )
+    gateway.delay = 0.01
+    engines = [create_engine(database_url) for _ in range(2)]
+    sent_by: list[Counter[str]] = [Counter(), Counter()]
+
+    class Counting:
+        def __init__(self, inner: HttpSmsGateway, tally: Counter[str]) -> None:
+            self.inner, self.tally = inner, tally
+
+        async def send(self, phone: str, text: str, *, idempotency_key: str = "") -> object:
+            self.tally[phone] += 1
+            return await self.inner.send(phone, text, idempotency_key=idempotency_key)
+
+    async with contextlib.AsyncExitStack() as stack:
+        workers = []
+        for n, engine in enumerate(engines):
+            stack.push_async_callback(engine.dispose)
+            client = await stack.enter_async_context(
+                HttpSmsGateway(SmsGatewayConfig(url=gateway.url, sender="Energo"))
+            )
+            worker = NotifyWorker(
+                SqlNotifyStore(create_session_factory(engine)),
+                clock=lambda: datetime.now(UTC),
+                sms=Counting(client, sent_by[n]),
+                config=WorkerConfig(sms_rate=1000, batch=20, concurrency=5, poll_interval=0.1),
+                name=f"worker-{n}",
+            )
+            workers.append(worker)
+        for worker in workers:
+            await worker.start()
+            stack.push_async_callback(worker.stop)
+        jobs = notify_jobs(session_factory)
+        await jobs.send(setup.actor, setup.campaign_id, Channel.SMS)
+
+        async def all_handled() -> bool:
+            [progress] = await jobs.progress(setup.campaign_id)
+            return progress.handled == len(contacts)
+
+        await _until(all_handled)
+
+    assert gateway.duplicates == 0
+    assert gateway.repeated_keys == 0  # no message was ever offered to the gateway twice
+    assert set(gateway.received_by()) == {c.phone for c in contacts}
+    assert all(tally.total() > 0 for tally in sent_by)  # both took part
+    assert not set(sent_by[0]) & set(sent_by[1])
