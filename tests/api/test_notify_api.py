@@ -137,6 +137,11 @@ async def test_send_returns_a_job_and_gateway_reports_make_messages_positive_or_
     assert sum(a["applied"] for a in answers) == 2
     assert sum(a["ignored"] for a in answers) == 2  # the repeated reports changed nothing
     assert sum(m["sent"] for m in channel["per_minute"]) == 2
+    report = (
+        await client.get(f"/api/v1/campaigns/{setup.campaign_id}/report", headers=auth)
+    ).json()
+    [in_report] = report["messages"]
+    assert (in_report["positive"], in_report["negative"]) == (1, 1)
 
     failed = await client.get(
         f"/api/v1/campaigns/{setup.campaign_id}/messages/deliveries?status=failed", headers=auth

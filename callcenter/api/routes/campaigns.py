@@ -26,6 +26,7 @@ from fastapi import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep
+from callcenter.api.routes.notify import ChannelProgressOut, NotifyJobsDep, messages_progress
 from callcenter.api.tokens import InvalidTokenError, decode_token
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
@@ -336,6 +337,9 @@ class ReportOut(BaseModel):
         description="no_answer, busy, congestion, failed, machine, hung_up"
     )
     answer_rate: float
+    messages: list[ChannelProgressOut] = Field(
+        default_factory=list, description="SMS and e-mail results per channel, when sent"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -498,13 +502,16 @@ async def campaign_progress(
 
 
 @router.get("/campaigns/{campaign_id}/report", response_model=ReportOut)
-async def campaign_report(campaign_id: int, _: SupervisorDep, campaigns: CampaignsDep) -> ReportOut:
+async def campaign_report(
+    campaign_id: int, _: SupervisorDep, campaigns: CampaignsDep, jobs: NotifyJobsDep
+) -> ReportOut:
     report = await campaigns.report(campaign_id)
     return ReportOut(
         progress=ProgressOut.of(report.progress),
         positive=report.positive,
         negative=report.negative,
         answer_rate=report.answer_rate,
+        messages=(await messages_progress(jobs, campaign_id)).channels,
     )
 
 
