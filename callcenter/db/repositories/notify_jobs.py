@@ -219,6 +219,10 @@ class SqlNotifyStore:
             .where(MessageDelivery.status.in_(_OPEN))
             .exists()
         )
+        async with self._sessions() as session:
+            running = select(NotifyJob.id).where(NotifyJob.status == JobStatus.RUNNING).limit(1)
+            if await session.scalar(running) is None:
+                return 0
         async with self._sessions.begin() as session:
             result = await session.execute(
                 update(NotifyJob)
@@ -243,8 +247,12 @@ class SqlNotifyStore:
             .where(Campaign.status != CampaignStatus.PAUSED)
             .order_by(MessageDelivery.next_attempt_at)
             .limit(limit)
-            .with_for_update(of=MessageDelivery, skip_locked=True)
         )
+        async with self._sessions() as session:
+            # a plain read first: an idle queue costs no write (SQLite has one writer)
+            if await session.scalar(due.limit(1)) is None:
+                return []
+        due = due.with_for_update(of=MessageDelivery, skip_locked=True)
         async with self._sessions.begin() as session:
             ids = list(
                 await session.scalars(
@@ -393,32 +401,35 @@ class SqlNotifyStore:
         if gateway_message_id:
             match.append(MessageDelivery.gateway_message_id == gateway_message_id)
         delivered = status is ReportStatus.DELIVERED
-        async with self._sessions.begin() as session:
-            row = (
-                await session.scalars(
-                    select(MessageDelivery)
-                    .where(MessageDelivery.channel == Channel.SMS)
-                    .where(or_(*match))
-                    .order_by(MessageDelivery.id)
-                    .limit(1)
-                    .with_for_update()
-                )
-            ).one_or_none()
-            if row is None:
-                return ReportResult(applied=False, known=False)
-            if row.status not in REPORTABLE_STATUSES:
-                return ReportResult(applied=False, known=True)
-            row.status = DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED
-            row.outcome = DeliveryOutcome.POSITIVE if delivered else DeliveryOutcome.NEGATIVE
-            row.finished_at = now
-            if not delivered:
-                row.reason = reason or "шлюз сообщил: не доставлено"
-            if gateway_message_id and not row.gateway_message_id:
-                row.gateway_message_id = gateway_message_id
+        values: dict[str, Any] = {
+            "status": DeliveryStatus.DELIVERED if delivered else DeliveryStatus.FAILED,
+            "outcome": DeliveryOutcome.POSITIVE if delivered else DeliveryOutcome.NEGATIVE,
+            "finished_at": now,
             # a report for a message still `sending` means the gateway took it: the worker's
-            # own write will only add the time and the gateway's id
-            row.locked_by = None
-            return ReportResult(applied=True, known=True)
+            # own write will then only add the time and the gateway's id
+            "locked_by": None,
+        }
+        if not delivered:
+            values["reason"] = reason or "шлюз сообщил: не доставлено"
+        if gateway_message_id:
+            values["gateway_message_id"] = func.coalesce(
+                MessageDelivery.gateway_message_id, gateway_message_id
+            )
+        which = and_(MessageDelivery.channel == Channel.SMS, or_(*match))
+        async with self._sessions.begin() as session:
+            # one conditional UPDATE: a repeated report (or two at once) changes a row once
+            changed = await session.scalar(
+                update(MessageDelivery)
+                .where(which)
+                .where(MessageDelivery.status.in_([s.value for s in REPORTABLE_STATUSES]))
+                .values(**values)
+                .returning(MessageDelivery.id)
+                .execution_options(synchronize_session=False)
+            )
+            if changed is not None:
+                return ReportResult(applied=True, known=True)
+            known = await session.scalar(select(MessageDelivery.id).where(which).limit(1))
+            return ReportResult(applied=False, known=known is not None)
 
     # --- progress ---------------------------------------------------------------------------
 
