@@ -47,7 +47,6 @@ from callcenter.common.access import Actor
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import Contact, ContactList, MessageDelivery, User
-from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.campaigns import CampaignKind
 from callcenter.domain.notify import Channel, DeliveryStatus
 from callcenter.domain.roles import Role
@@ -141,7 +140,7 @@ async def run(url: str, args: argparse.Namespace) -> str:
     await gateway.start()
     engine = create_engine(url)
     jobs = NotifyJobs(
-        SqlNotifyStore(create_session_factory(engine)),
+        create_session_factory(engine),
         clock=lambda: datetime.now(UTC),
         channels=frozenset({Channel.SMS}),
     )

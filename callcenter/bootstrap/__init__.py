@@ -203,11 +203,10 @@ def build_notify_worker(
 ) -> NotifyWorker:
     """The SMS / e-mail job worker: `start()` / `stop()`. Any process may run one (the API
     process does by default); on PostgreSQL several share the queue."""
-    from callcenter.db.repositories.notify_jobs import SqlNotifyStore
     from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
 
     return NotifyWorker(
-        SqlNotifyStore(sessions),
+        sessions,
         clock=_utcnow,
         sms=sms,
         email=email,

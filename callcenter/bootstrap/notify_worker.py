@@ -14,9 +14,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 
 from callcenter.bootstrap import build_email_sender, build_notify_worker, build_sms_gateway
-from callcenter.config import Settings
+from callcenter.config import Settings, SettingsError, load_settings
 from callcenter.db.engine import create_engine, create_session_factory
 
 log = logging.getLogger("callcenter")
@@ -38,16 +39,20 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> None:
         await stop.wait()
     finally:
         await worker.stop()
-        if sms is not None:
-            await sms.close()
+        close = getattr(sms, "close", None)
+        if close is not None:
+            await close()
         await engine.dispose()
 
 
 def main() -> None:
-    from callcenter.cli.common import settings_or_exit, setup_logging
-
-    settings = settings_or_exit()
-    setup_logging(settings.log_level)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"error: {exc}")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     asyncio.run(run(settings))
 
 

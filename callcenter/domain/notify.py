@@ -19,7 +19,12 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
 from enum import StrEnum
+
+from callcenter.domain.campaigns import CampaignStatus
 
 
 class Channel(StrEnum):
@@ -95,3 +100,148 @@ def new_idempotency_key() -> str:
     retry, a restarted worker or a second worker sends the same key, and a gateway that
     honours keys sends the message only once."""
     return f"cc-{secrets.token_hex(12)}"
+
+
+# ----------------------------------------------------------------------------- records
+# What the job store hands the use cases and takes from them (plain data).
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignForSend:
+    id: int
+    name: str
+    status: CampaignStatus
+    contact_list_id: int | None
+    message_template: str
+    contacts: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobView:
+    id: int
+    campaign_id: int
+    channel: Channel
+    status: JobStatus
+    contacts_total: int
+    created_at: datetime
+    created: bool = True  # False: the job existed already (a repeated request)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpansionJob:
+    id: int
+    campaign_id: int
+    channel: Channel
+    message_template: str
+    subject: str
+    contact_list_id: int | None = None
+    expanded_after: int = 0  # the last contact id already turned into a delivery
+
+
+@dataclass(frozen=True, slots=True)
+class ContactRow:
+    id: int
+    phone: str
+    name: str
+    variables: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    contact_id: int
+    idempotency_key: str
+    address: str
+    subject: str
+    text: str
+    status: DeliveryStatus  # QUEUED or SKIPPED
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery a worker holds, with what it needs to send it."""
+
+    id: int
+    idempotency_key: str
+    address: str
+    subject: str
+    text: str
+    attempts: int
+    campaign_status: CampaignStatus
+    timezone: str | None
+    window_start: time | None
+    window_end: time | None
+    weekdays: Sequence[int]
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one claimed delivery (the store writes a batch of these at once)."""
+
+    id: int
+    status: DeliveryStatus  # SENT, DELIVERED, QUEUED (retry or later), FAILED, SKIPPED
+    reason: str = ""
+    gateway_message_id: str = ""
+    next_attempt_at: datetime | None = None  # QUEUED
+    counts_attempt: bool = True  # False: not tried (outside the window)
+
+    @property
+    def outcome(self) -> DeliveryOutcome | None:
+        if self.status is DeliveryStatus.DELIVERED:
+            return DeliveryOutcome.POSITIVE
+        if self.status is DeliveryStatus.FAILED:
+            return DeliveryOutcome.NEGATIVE
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportResult:
+    applied: bool
+    known: bool  # False: no delivery has this id or key
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteFigures:
+    minute: datetime
+    sent: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclass
+class ChannelProgress:
+    channel: Channel
+    job_id: int
+    job_status: JobStatus
+    contacts: int
+    by_status: dict[DeliveryStatus, int] = field(default_factory=dict)
+    positive: int = 0
+    negative: int = 0
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    per_minute: list[MinuteFigures] = field(default_factory=list)
+
+    def count(self, status: DeliveryStatus) -> int:
+        return self.by_status.get(status, 0)
+
+    @property
+    def handled(self) -> int:
+        """Deliveries no worker has to act on any more."""
+        return sum(n for s, n in self.by_status.items() if s not in OPEN_STATUSES)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    contact_id: int
+    channel: Channel
+    address: str
+    status: DeliveryStatus
+    outcome: DeliveryOutcome | None
+    reason: str
+    attempts: int
+    gateway_message_id: str | None
+    sent_at: datetime | None
+    finished_at: datetime | None

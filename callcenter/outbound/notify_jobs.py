@@ -30,12 +30,19 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Protocol
 
-from callcenter.common.access import AccessDenied, Actor, Clock, InvalidInput, NotFound
+from callcenter.common.access import (
+    AccessDenied,
+    Actor,
+    Clock,
+    InvalidInput,
+    NotFound,
+    UseCases,
+)
 from callcenter.domain.calling_windows import (
     CallingWindow,
     CampaignPeriod,
@@ -46,15 +53,24 @@ from callcenter.domain.calling_windows import (
 from callcenter.domain.campaigns import CampaignStatus
 from callcenter.domain.message_templates import MessageTemplate, TemplateError
 from callcenter.domain.notify import (
+    CampaignForSend,
     Channel,
-    DeliveryOutcome,
+    ChannelProgress,
+    Claimed,
+    ContactRow,
+    DeliveryRow,
     DeliveryStatus,
-    JobStatus,
+    ExpansionJob,
+    JobView,
+    NewDelivery,
+    Outcome,
+    ReportResult,
     ReportStatus,
     new_idempotency_key,
     retry_delay,
 )
 from callcenter.notify.errors import DeliveryFailed, DeliveryRefused, NotifyError
+from callcenter.ports.stores import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -78,215 +94,21 @@ class EmailSender(Protocol):
     ) -> object: ...
 
 
-@dataclass(frozen=True, slots=True)
-class CampaignForSend:
-    id: int
-    name: str
-    status: CampaignStatus
-    contact_list_id: int | None
-    message_template: str
-    contacts: int
-
-
-@dataclass(frozen=True, slots=True)
-class JobView:
-    id: int
-    campaign_id: int
-    channel: Channel
-    status: JobStatus
-    contacts_total: int
-    created_at: datetime
-    created: bool = True  # False: the job existed already (a repeated request)
-
-
-@dataclass(frozen=True, slots=True)
-class ExpansionJob:
-    id: int
-    campaign_id: int
-    channel: Channel
-    message_template: str
-    subject: str
-
-
-@dataclass(frozen=True, slots=True)
-class ContactRow:
-    id: int
-    phone: str
-    name: str
-    variables: Mapping[str, object]
-
-
-@dataclass(frozen=True, slots=True)
-class NewDelivery:
-    contact_id: int
-    idempotency_key: str
-    address: str
-    subject: str
-    text: str
-    status: DeliveryStatus  # QUEUED or SKIPPED
-    reason: str = ""
-
-
-Plan = Callable[[ExpansionJob, Sequence[ContactRow], set[str]], list[NewDelivery]]
-
-
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """A delivery a worker holds, with what it needs to send it."""
-
-    id: int
-    idempotency_key: str
-    address: str
-    subject: str
-    text: str
-    attempts: int
-    campaign_status: CampaignStatus
-    timezone: str | None
-    window_start: time | None
-    window_end: time | None
-    weekdays: Sequence[int]
-    starts_at: datetime
-    ends_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What became of one claimed delivery (the store writes a batch of these at once)."""
-
-    id: int
-    status: DeliveryStatus  # SENT, DELIVERED, QUEUED (retry or later), FAILED, SKIPPED
-    reason: str = ""
-    gateway_message_id: str = ""
-    next_attempt_at: datetime | None = None  # QUEUED
-    counts_attempt: bool = True  # False: not tried (outside the window)
-
-    @property
-    def outcome(self) -> DeliveryOutcome | None:
-        if self.status is DeliveryStatus.DELIVERED:
-            return DeliveryOutcome.POSITIVE
-        if self.status is DeliveryStatus.FAILED:
-            return DeliveryOutcome.NEGATIVE
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportResult:
-    applied: bool
-    known: bool  # False: no delivery has this id or key
-
-
-@dataclass(frozen=True, slots=True)
-class MinuteFigures:
-    minute: datetime
-    sent: int = 0
-    delivered: int = 0
-    failed: int = 0
-
-
-@dataclass
-class ChannelProgress:
-    channel: Channel
-    job_id: int
-    job_status: JobStatus
-    contacts: int
-    by_status: dict[DeliveryStatus, int] = field(default_factory=dict)
-    positive: int = 0
-    negative: int = 0
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    per_minute: list[MinuteFigures] = field(default_factory=list)
-
-    def count(self, status: DeliveryStatus) -> int:
-        return self.by_status.get(status, 0)
-
-    @property
-    def handled(self) -> int:
-        """Deliveries no worker has to act on any more."""
-        return sum(n for s, n in self.by_status.items() if s not in _OPEN)
-
-
-_OPEN = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.SENDING})
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryRow:
-    id: int
-    contact_id: int
-    channel: Channel
-    address: str
-    status: DeliveryStatus
-    outcome: DeliveryOutcome | None
-    reason: str
-    attempts: int
-    gateway_message_id: str | None
-    sent_at: datetime | None
-    finished_at: datetime | None
-
-
-class NotifyStore(Protocol):
-    async def campaign_for_send(self, campaign_id: int) -> CampaignForSend | None: ...
-
-    async def create_job(
-        self,
-        campaign: CampaignForSend,
-        channel: Channel,
-        subject: str,
-        *,
-        actor: Actor,
-        now: datetime,
-    ) -> JobView: ...
-
-    async def expand_next(self, plan: Plan, *, chunk: int, now: datetime) -> int | None: ...
-
-    async def claim(
-        self, channel: Channel, worker: str, *, now: datetime, lease_until: datetime, limit: int
-    ) -> list[Claimed]: ...
-
-    async def renew(self, worker: str, ids: Sequence[int], lease_until: datetime) -> None: ...
-
-    async def finish(self, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None: ...
-
-    async def close_finished_jobs(self, now: datetime) -> int: ...
-
-    async def apply_report(
-        self,
-        *,
-        gateway_message_id: str,
-        idempotency_key: str,
-        status: ReportStatus,
-        reason: str,
-        now: datetime,
-    ) -> ReportResult: ...
-
-    async def progress(self, campaign_id: int, *, since: datetime) -> list[ChannelProgress]: ...
-
-    async def deliveries(
-        self,
-        campaign_id: int,
-        *,
-        channel: Channel | None,
-        status: DeliveryStatus | None,
-        limit: int,
-        offset: int,
-    ) -> list[DeliveryRow]: ...
-
-
 # ----------------------------------------------------------------------------- use cases
 
 
-class NotifyJobs:
+class NotifyJobs(UseCases):
     """What the API asks: start sending, progress, the deliveries, delivery reports."""
 
     def __init__(
         self,
-        store: NotifyStore,
+        sessions: Transactions,
         *,
         clock: Clock,
         channels: frozenset[Channel] = frozenset(),
         wake: Callable[[], None] | None = None,
     ) -> None:
-        self._store = store
-        self._clock = clock
+        super().__init__(sessions, clock=clock)
         self._channels = channels  # the channels with a configured gateway
         self._wake = wake
 
@@ -305,30 +127,35 @@ class NotifyJobs:
             raise InvalidInput(
                 "SMS-шлюз не настроен" if channel is Channel.SMS else "Почтовый сервер не настроен"
             )
-        campaign = await self._store.campaign_for_send(campaign_id)
-        if campaign is None:
-            raise NotFound(f"Кампания {campaign_id} не найдена")
-        if campaign.status is CampaignStatus.CANCELLED:
-            raise InvalidInput("Кампания отменена")
-        if campaign.contact_list_id is None:
-            raise InvalidInput("У кампании нет списка контактов")
-        try:
-            MessageTemplate.parse(campaign.message_template)
-        except TemplateError as exc:
-            raise InvalidInput(f"Текст сообщения: {exc}") from None
-        if not campaign.message_template.strip():
-            raise InvalidInput("Для рассылки нужен текст сообщения")
-        job = await self._store.create_job(
-            campaign, channel, " ".join(subject.split())[:200], actor=actor, now=self._clock()
-        )
+        async with self.transaction(actor) as tx:
+            campaign = await tx.notify_jobs.campaign_for_send(campaign_id)
+            _check_sendable(campaign_id, campaign)
+            assert campaign is not None
+            job = await tx.notify_jobs.create_job(
+                campaign,
+                channel,
+                " ".join(subject.split())[:200],
+                user_id=actor.user_id,
+                now=self.now(),
+            )
+            if job.created:
+                await self.audit(
+                    tx,
+                    actor,
+                    f"campaign_send_{channel.value}",
+                    object_type="campaign",
+                    object_id=campaign.id,
+                    details={"job_id": job.id, "contacts": job.contacts_total},
+                )
         if self._wake is not None:
             self._wake()
         return job
 
     async def progress(self, campaign_id: int, *, minutes: int = 60) -> list[ChannelProgress]:
-        now = self._clock()
+        now = self.now()
         since = now.replace(second=0, microsecond=0) - timedelta(minutes=max(0, minutes - 1))
-        return await self._store.progress(campaign_id, since=since)
+        async with self._sessions() as tx:
+            return await tx.notify_jobs.progress(campaign_id, since=since)
 
     async def deliveries(
         self,
@@ -339,22 +166,39 @@ class NotifyJobs:
         limit: int = 100,
         offset: int = 0,
     ) -> list[DeliveryRow]:
-        return await self._store.deliveries(
-            campaign_id, channel=channel, status=status, limit=limit, offset=offset
-        )
+        async with self._sessions() as tx:
+            return await tx.notify_jobs.deliveries(
+                campaign_id, channel=channel, status=status, limit=limit, offset=offset
+            )
 
     async def report(
         self, *, gateway_message_id: str, idempotency_key: str, status: ReportStatus, reason: str
     ) -> ReportResult:
         if not gateway_message_id and not idempotency_key:
             return ReportResult(applied=False, known=False)
-        return await self._store.apply_report(
-            gateway_message_id=gateway_message_id[:128],
-            idempotency_key=idempotency_key[:64],
-            status=status,
-            reason=reason[:MAX_REASON],
-            now=self._clock(),
-        )
+        async with self._sessions.begin() as tx:
+            return await tx.notify_jobs.apply_report(
+                gateway_message_id=gateway_message_id[:128],
+                idempotency_key=idempotency_key[:64],
+                status=status,
+                reason=reason[:MAX_REASON],
+                now=self.now(),
+            )
+
+
+def _check_sendable(campaign_id: int, campaign: CampaignForSend | None) -> None:
+    if campaign is None:
+        raise NotFound(f"Кампания {campaign_id} не найдена")
+    if campaign.status is CampaignStatus.CANCELLED:
+        raise InvalidInput("Кампания отменена")
+    if campaign.contact_list_id is None:
+        raise InvalidInput("У кампании нет списка контактов")
+    if not campaign.message_template.strip():
+        raise InvalidInput("Для рассылки нужен текст сообщения")
+    try:
+        MessageTemplate.parse(campaign.message_template)
+    except TemplateError as exc:
+        raise InvalidInput(f"Текст сообщения: {exc}") from None
 
 
 def plan_deliveries(
@@ -451,7 +295,7 @@ class NotifyWorker:
 
     def __init__(
         self,
-        store: NotifyStore,
+        sessions: Transactions,
         *,
         clock: Clock,
         sms: SmsSender | None = None,
@@ -459,7 +303,7 @@ class NotifyWorker:
         config: WorkerConfig | None = None,
         name: str | None = None,
     ) -> None:
-        self._store = store
+        self._sessions = sessions
         self._clock = clock
         self._sms = sms
         self._email = email
@@ -534,18 +378,37 @@ class NotifyWorker:
             for channel in self._senders:
                 busy = await self._send_once(channel) or busy
             if not busy:
-                await self._store.close_finished_jobs(self._clock())
+                await self._close_finished_jobs()
                 return
 
     async def _expand_once(self) -> bool:
-        handled = await self._store.expand_next(
-            plan_deliveries, chunk=EXPAND_CHUNK, now=self._clock()
-        )
-        if handled is None:
-            await self._store.close_finished_jobs(self._clock())
+        """Turn the next chunk of one job's contacts into deliveries, in one transaction
+        (a crash leaves the cursor where the last committed chunk ended)."""
+        async with self._sessions.begin() as tx:
+            job = await tx.notify_jobs.lock_expanding_job()
+            if job is not None:
+                contacts: list[ContactRow] = []
+                if job.contact_list_id is not None:
+                    contacts = await tx.notify_jobs.contacts_after(
+                        job.contact_list_id, job.expanded_after, EXPAND_CHUNK
+                    )
+                blocked = await tx.campaigns.do_not_call_among({c.phone for c in contacts})
+                planned = plan_deliveries(job, contacts, blocked)
+                await tx.notify_jobs.add_deliveries(job, planned, self._clock())
+                await tx.notify_jobs.advance_job(
+                    job.id,
+                    contacts[-1].id if contacts else job.expanded_after,
+                    expanded=len(contacts) < EXPAND_CHUNK,
+                )
+        if job is None:
+            await self._close_finished_jobs()
             return False
         self._wakeup.set()  # the senders have work
         return True
+
+    async def _close_finished_jobs(self) -> None:
+        async with self._sessions.begin() as tx:
+            await tx.notify_jobs.close_finished_jobs(self._clock())
 
     def _limiter(self, channel: Channel) -> RateLimiter:
         limiter = self._limiters.get(channel)
@@ -557,13 +420,14 @@ class NotifyWorker:
     async def _send_once(self, channel: Channel) -> bool:
         cfg = self._config
         now = self._clock()
-        batch = await self._store.claim(
-            channel,
-            self.name,
-            now=now,
-            lease_until=now + timedelta(seconds=cfg.lease),
-            limit=cfg.batch,
-        )
+        async with self._sessions.begin() as tx:
+            batch = await tx.notify_jobs.claim(
+                channel,
+                self.name,
+                now=now,
+                lease_until=now + timedelta(seconds=cfg.lease),
+                limit=cfg.batch,
+            )
         if not batch:
             return False
         renewer = asyncio.create_task(self._renew([c.id for c in batch]))
@@ -573,14 +437,16 @@ class NotifyWorker:
             renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewer
-        await self._store.finish(self.name, outcomes, self._clock())
+        async with self._sessions.begin() as tx:
+            await tx.notify_jobs.finish(self.name, outcomes, self._clock())
         return True
 
     async def _renew(self, ids: list[int]) -> None:
         lease = self._config.lease
         while True:
             await asyncio.sleep(lease / 3)
-            await self._store.renew(self.name, ids, self._clock() + timedelta(seconds=lease))
+            async with self._sessions.begin() as tx:
+                await tx.notify_jobs.renew(self.name, ids, self._clock() + timedelta(seconds=lease))
 
     async def _send_batch(self, channel: Channel, batch: Sequence[Claimed]) -> list[Outcome]:
         gate = asyncio.Semaphore(self._config.concurrency)

@@ -21,7 +21,6 @@ from callcenter.api.app import create_app
 from callcenter.bootstrap import Platform
 from callcenter.config import load_settings
 from callcenter.db.repositories import campaigns as campaigns_repo
-from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.roles import Role
 from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
 from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
@@ -111,7 +110,7 @@ async def test_send_returns_a_job_and_gateway_reports_make_messages_positive_or_
     gateway.duplicate_reports = True
     gateway.undeliverable = {"+79161230002"}
     worker = NotifyWorker(
-        SqlNotifyStore(session_factory),
+        session_factory,
         clock=lambda: datetime.now(UTC),
         sms=sms,
         config=WorkerConfig(sms_rate=1000),

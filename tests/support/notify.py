@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.common.access import Actor
 from callcenter.db.models import User
 from callcenter.db.repositories import campaigns as campaigns_repo
-from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.campaigns import CampaignKind
 from callcenter.domain.notify import Channel
 from callcenter.domain.roles import Role
@@ -83,7 +82,7 @@ def notify_jobs(
     channels: frozenset[Channel] = frozenset({Channel.SMS, Channel.EMAIL}),
 ) -> NotifyJobs:
     return NotifyJobs(
-        SqlNotifyStore(sessions),
+        sessions,
         clock=clock or (lambda: datetime.now(UTC)),
         channels=channels,
     )

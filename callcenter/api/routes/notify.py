@@ -25,22 +25,21 @@ from fastapi import status as http
 from fastapi.openapi.models import Example
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from callcenter.api.deps import PlatformDep, SupervisorDep
-from callcenter.api.tokens import InvalidTokenError, decode_token
+from callcenter.api.deps import PlatformDep, SupervisorDep, websocket_user
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
 from callcenter.common.access import Clock
-from callcenter.db.repositories import users as users_repo
-from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.notify import (
     Channel,
+    ChannelProgress,
     DeliveryOutcome,
     DeliveryStatus,
     JobStatus,
+    JobView,
     parse_report_status,
 )
 from callcenter.domain.roles import Role
-from callcenter.outbound.notify_jobs import ChannelProgress, JobView, NotifyJobs
+from callcenter.outbound.notify_jobs import NotifyJobs
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def notify_jobs_for(platform: Platform, clock: Clock) -> NotifyJobs:
         channels.add(Channel.EMAIL)
     worker = getattr(platform, "notify", None)
     return NotifyJobs(
-        SqlNotifyStore(platform.session_factory),
+        platform.session_factory,
         clock=clock,
         channels=frozenset(channels),
         wake=worker.wake if worker is not None else None,
@@ -341,27 +340,14 @@ async def sms_delivery_reports(
 # ----------------------------------------------------------------------------- live
 
 
-async def _supervisor(websocket: WebSocket, platform: Platform) -> bool:
-    token = websocket.query_params.get("token", "")
-    if not token:
-        return False
-    try:
-        claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
-    except InvalidTokenError:
-        return False
-    async with platform.session_factory() as session:
-        user = await users_repo.get(session, claims.user_id)
-    if user is None or not user.is_active or user.username != claims.username:
-        return False
-    return Role(user.role).at_least(Role.SUPERVISOR)
-
-
 @router.websocket("/campaigns/{campaign_id}/messages/live")
 async def campaign_messages_live(websocket: WebSocket, campaign_id: int) -> None:
     """Supervisors: `?token=<bearer token>`; then every two seconds the same JSON as
     `GET /campaigns/{id}/messages`, with `"type": "messages"`."""
     platform: Platform = websocket.app.state.platform
-    if not await _supervisor(websocket, platform):
+    user = await websocket_user(websocket)
+    if user is None or not user.role.at_least(Role.SUPERVISOR):
+        # closed before the handshake completes: the client sees HTTP 403
         await websocket.close(code=http.WS_1008_POLICY_VIOLATION)
         return
     await websocket.accept()

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.repositories import campaigns as campaigns_repo
-from callcenter.db.repositories.notify_jobs import SqlNotifyStore
 from callcenter.domain.notify import Channel, DeliveryOutcome, DeliveryStatus, JobStatus
 from callcenter.notify.email import SmtpConfig, SmtpEmailSender
 from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
@@ -62,7 +61,7 @@ def _worker(
 ) -> NotifyWorker:
     settings = {"sms_rate": 1000.0, "email_rate": 1000.0, "retry_base": 60.0, **config}
     return NotifyWorker(
-        SqlNotifyStore(sessions),
+        sessions,
         clock=clock,
         sms=sms,
         email=email,
@@ -381,7 +380,7 @@ async def test_two_workers_share_the_queue_without_sending_anything_twice(
                 HttpSmsGateway(SmsGatewayConfig(url=gateway.url, sender="Energo"))
             )
             worker = NotifyWorker(
-                SqlNotifyStore(create_session_factory(engine)),
+                create_session_factory(engine),
                 clock=lambda: datetime.now(UTC),
                 sms=Counting(client, sent_by[n]),
                 config=WorkerConfig(sms_rate=1000, batch=20, concurrency=5, poll_interval=0.1),
