@@ -100,6 +100,10 @@ class Platform:
         if self.notify is not None:
             with contextlib.suppress(Exception):
                 await self.notify.stop()
+        close_sms = getattr(self.sms, "close", None)  # the SMS gateway's HTTP connections
+        if close_sms is not None:
+            with contextlib.suppress(Exception):
+                await close_sms()
         if self.dialer is not None:
             with contextlib.suppress(Exception):
                 await self.dialer.stop()

@@ -991,6 +991,10 @@ class SqlNotifyJobsStore:
         return await notify_jobs.renew(self._session, worker, ids, lease_until)
 
     @_translated
+    async def release(self, worker: str, now: datetime) -> int:
+        return await notify_jobs.release(self._session, worker, now)
+
+    @_translated
     async def finish(self, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
         return await notify_jobs.finish(self._session, worker, outcomes, now)
 

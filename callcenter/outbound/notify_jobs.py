@@ -344,7 +344,8 @@ class NotifyWorker:
 
     async def stop(self) -> None:
         """Stop claiming; messages in flight are cancelled and their deliveries go back to
-        the queue when their lease ends (the next attempt sends the same idempotency key)."""
+        the queue at once (killed instead, the worker leaves them until their lease ends);
+        the next attempt sends the same idempotency key."""
         self._stopping.set()
         self._wakeup.set()
         for task in self._tasks:
@@ -353,6 +354,14 @@ class NotifyWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks.clear()
+        try:
+            async with self._sessions.begin() as tx:
+                released = await tx.notify_jobs.release(self.name, self._clock())
+        except Exception:  # the lease ends anyway
+            log.warning("notify worker %s could not give back its messages", self.name)
+        else:
+            if released:
+                log.info("notify worker %s gave back %d messages in flight", self.name, released)
 
     async def _loop(self, step: Callable[[], Awaitable[bool]]) -> None:
         while not self._stopping.is_set():

@@ -321,6 +321,18 @@ async def renew(
     )
 
 
+async def release(session: AsyncSession, worker: str, now: datetime) -> int:
+    """A worker stopping gives back what it holds: due again at once (with the same keys)."""
+    result = await session.execute(
+        update(MessageDelivery)
+        .where(MessageDelivery.status == DeliveryStatus.SENDING)
+        .where(MessageDelivery.locked_by == worker)
+        .values(status=DeliveryStatus.QUEUED, locked_by=None, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 async def finish(
     session: AsyncSession, worker: str, outcomes: Sequence[Outcome], now: datetime
 ) -> None:

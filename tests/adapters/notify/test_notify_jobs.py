@@ -404,3 +404,35 @@ async def test_two_workers_share_the_queue_without_sending_anything_twice(
     assert set(gateway.received_by()) == {c.phone for c in contacts}
     assert all(tally.total() > 0 for tally in sent_by)  # both took part
     assert not set(sent_by[0]) & set(sent_by[1])
+
+
+async def test_a_worker_stopped_mid_send_gives_its_messages_back_at_once(
+    session_factory: async_sessionmaker[AsyncSession],
+    gateway: SmsGatewaySim,
+    sms: HttpSmsGateway,
+) -> None:
+    setup = await make_campaign(
+        session_factory,
+        [Contact("+79161230001", "Иванов", {"day": "2026-03-15"})],
+        template=TEMPLATE,
+    )
+    clock = FakeClock()
+    jobs = notify_jobs(session_factory, clock)
+    await jobs.send(setup.actor, setup.campaign_id, Channel.SMS)
+    gateway.script = ["stall"]
+    worker = _worker(session_factory, clock, sms=sms)
+    await worker.start()
+    try:
+        async with asyncio.timeout(30):
+            await gateway.wait_stalled(1)
+    finally:
+        await worker.stop()
+    [row] = await jobs.deliveries(setup.campaign_id)
+    assert (row.status, row.attempts) == (DeliveryStatus.QUEUED, 0)
+
+    gateway.release()
+    await _worker(session_factory, clock, sms=sms).run_until_idle()
+    [row] = await jobs.deliveries(setup.campaign_id)
+    assert row.status is DeliveryStatus.SENT
+    assert gateway.repeated_keys == 1  # resent with its key: the handset got it once
+    assert gateway.received_by() == {"+79161230001": 1}
