@@ -14,11 +14,14 @@ never on the telephony event loop:
    failure, `failed` after a permanent one or when the attempts run out;
 3. a worker that dies leaves its deliveries `sending`; when the lease ends another worker
    (or the restarted one) takes them again and sends them with the same idempotency key, so
-   a gateway that honours keys does not send the message twice;
+   a gateway that honours keys does not send the message twice (a worker that is stopped
+   gives them back at once);
 4. the SMS gateway's delivery reports (`apply_report`) turn `sent` into `delivered`
    (positive) or `failed` (negative).
 
-The store and the gateways are Protocols; the SQL is in `db/repositories/notify_jobs.py`.
+The store is `tx.notify_jobs` (the generated `NotifyJobsStore` port; the SQL is in
+`db/repositories/notify_jobs.py`); the gateways are the `SmsSender` / `EmailSender` Protocols
+(`callcenter.notify` implements them).
 """
 
 from __future__ import annotations
