@@ -11,6 +11,7 @@ from callcenter import __version__
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
+from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
 from callcenter.bootstrap import Platform
 
@@ -50,5 +51,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
+    # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
+    app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
     return app
