@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -189,6 +190,8 @@ class CallEvents:
         self._writer: asyncio.Task[None] | None = None
         self._restored = False
         self._events = 0
+        # events seen per AMI event name (names are bounded by the parser's own cap)
+        self._by_name: Counter[str] = Counter()
         self._dropped = 0
         self._batches = 0
         self._failures = 0
@@ -218,6 +221,16 @@ class CallEvents:
         """`await hook(records)` after each batch of call records is in the database."""
         self._commit_hooks.append(hook)
 
+    def events_by_name(self) -> dict[str, int]:
+        return dict(self._by_name)
+
+    def journal_lag_seconds(self, now: datetime) -> float:
+        """How long the oldest event not yet journaled has waited (0 when none waits)."""
+        if not self._journal:
+            return 0.0
+        oldest: datetime = self._journal[0]["received_at"]
+        return max(0.0, (now - oldest).total_seconds())
+
     def stats(self) -> CallEventsStats:
         return CallEventsStats(
             events=self._events,
@@ -237,6 +250,7 @@ class CallEvents:
             return
         self._events += 1
         event = parsed.event
+        self._by_name[event.name] += 1
         self._journal.append(
             {
                 "event_key": parsed.key,
