@@ -24,9 +24,10 @@ from typing import Any
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import CallRecord, CallTracker, Disposition, Transfer
 from callcenter.domain.telephony_events import EventSource
-from callcenter.pbx.events import EventParser
+from callcenter.pbx.events import EventParser, ParsedEvent
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
+from callcenter.ports.call_context import bound_call
 from callcenter.ports.queries import CallFields
 from callcenter.ports.records import Call
 from callcenter.ports.stores import Stores, Transactions
@@ -248,6 +249,10 @@ class CallEvents:
         parsed = self.parser.parse(frame, received_at)
         if parsed is None:
             return
+        with bound_call(parsed.event.linkedid):
+            self._take(parsed, frame, received_at)
+
+    def _take(self, parsed: ParsedEvent, frame: AmiFrame, received_at: datetime) -> None:
         self._events += 1
         event = parsed.event
         self._by_name[event.name] += 1
