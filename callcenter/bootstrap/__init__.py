@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
+from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
@@ -30,6 +31,8 @@ from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from callcenter.acd.service import AcdService
     from callcenter.asterisk.agi import AgiServer
     from callcenter.calls.records import CallEvents
@@ -66,6 +69,13 @@ class Platform:
     notify: NotifyWorker | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
+    _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
+
+    def metrics_text(self) -> bytes:
+        """This process's metrics in the Prometheus text format."""
+        if self._metrics is None:
+            self._metrics = metrics_registry(self)
+        return exposition(self._metrics)
 
     async def probe_database(self, *, limit_seconds: float = 3.0) -> DatabaseProbe:
         return await probe_database(self.engine, limit_seconds=limit_seconds)
