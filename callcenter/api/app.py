@@ -12,7 +12,9 @@ from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import recordings as recordings_routes
+from callcenter.api.routes import supervision as supervision_routes
 from callcenter.bootstrap import Platform
+from callcenter.web.pages import mount_web
 
 DESCRIPTION = """
 Contact-centre platform for an electricity utility on Asterisk.
@@ -40,6 +42,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # served by callcenter.web with local assets (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
     app.include_router(health.router)
@@ -50,5 +55,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
+    app.include_router(supervision_routes.router)
     app.include_router(campaigns_routes.router)
+    mount_web(app, platform)
     return app
