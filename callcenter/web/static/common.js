@@ -85,6 +85,11 @@ const CC = (() => {
     registered: "зарегистрировано", handed_off: "передано специалисту", in_progress: "в работе",
     answered: "дан ответ", closed: "закрыто", extended: "срок продлён",
   };
+  const DISPOSITIONS = {
+    in_progress: "идёт", closed_by_ivr: "закрыт в меню", answered: "принят", abandoned: "потерян",
+    voicemail: "голосовое сообщение", failed: "не состоялся", hung_up_in_ivr: "положил трубку в меню",
+    interrupted: "прерван",
+  };
   const KINDS = { inbound: "входящий", outbound: "исходящий", missed: "пропущенный", unanswered: "без ответа" };
 
   function el(tag, attrs, ...children) {
@@ -125,5 +130,5 @@ const CC = (() => {
     return (kopecks / 100).toLocaleString("ru-RU", { style: "currency", currency: "RUB" });
   }
 
-  return { token, api, attempt, toast, socket, el, seconds, since, time, dateTime, percent, rubles, STATES, PAUSES, APPEAL_STATUS, KINDS };
+  return { token, api, attempt, toast, socket, el, seconds, since, time, dateTime, percent, rubles, STATES, PAUSES, APPEAL_STATUS, KINDS, DISPOSITIONS };
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, attempt, toast, el, seconds, since, time, dateTime, rubles, STATES, PAUSES, APPEAL_STATUS, KINDS } = CC;
+  const { api, attempt, toast, el, seconds, since, time, dateTime, rubles, STATES, PAUSES, APPEAL_STATUS, KINDS, DISPOSITIONS } = CC;
   const $ = (id) => document.getElementById(id);
   const page = { state: null, calls: [], selected: null, pop: null, customer: null, lastDialled: null, topics: [] };
 
@@ -22,7 +22,7 @@
     const out = state.state === "logged_out";
     $("btn-login").disabled = !out;
     $("btn-logout").disabled = out;
-    $("btn-ready").disabled = out || state.state === "ready";
+    $("btn-ready").disabled = out || ["ready", "ringing", "on_call"].includes(state.state);
     $("btn-pause").disabled = out;
   }
   async function refreshState() {
@@ -47,7 +47,7 @@
       el("h4", {}, "Открытые обращения: " + open.length),
       el("ul", { class: "list" }, ...open.map((a) => el("li", {}, a.number + " · " + (APPEAL_STATUS[a.status] || a.status) + " · " + a.text))),
       el("h4", {}, "Последние звонки"),
-      el("ul", { class: "list" }, ...card.recent_calls.slice(0, 5).map((c) => el("li", {}, dateTime(c.started_at) + " · " + (c.queue_name || "—") + " · " + c.disposition))));
+      el("ul", { class: "list" }, ...card.recent_calls.slice(0, 5).map((c) => el("li", {}, dateTime(c.started_at) + " · " + (c.queue_name || "—") + " · " + (DISPOSITIONS[c.disposition] || c.disposition)))));
   }
   function renderPop(pop) {
     page.pop = pop;
@@ -57,7 +57,7 @@
     $("pop-number").textContent = pop.caller_number || "скрыт";
     $("pop-queue").textContent = pop.queue || "—";
     $("pop-wait").textContent = "—";
-    $("ivr-path").textContent = pop.ivr_path.length ? pop.ivr_path.join(" → ") : "меню не проходил";
+    $("ivr-path").textContent = pop.ivr_path.length ? pop.ivr_path.join(" → ") : "—";
     const box = $("customer-card");
     box.replaceChildren(...(pop.customers.length ? pop.customers.map(renderCard) : [el("p", { class: "muted" }, "Клиент по номеру не найден")]));
     document.title = "☎ " + (pop.caller_number || "") + " — Рабочее место";
