@@ -88,8 +88,7 @@ class Site:
 
 
 async def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    path = SCREENSHOTS / f"{name}.png"  # Playwright creates the directory
     await page.screenshot(path=str(path), full_page=True)
     _saved.append(path)
     return path

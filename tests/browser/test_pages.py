@@ -87,9 +87,7 @@ async def test_operator_shift_in_the_browser(site: Site) -> None:
         )
     ).json()
     (call,) = live
-    appeals = (
-        await site.rig.http.get("/api/v1/appeals", headers=site.rig.headers)
-    ).json()["items"]
+    appeals = (await site.rig.http.get("/api/v1/appeals", headers=site.rig.headers)).json()["items"]
     assert appeals[0]["call_id"] == call["call_id"]
     assert appeals[0]["customer_id"] is not None
 
@@ -153,9 +151,7 @@ async def test_the_wallboard_shows_a_waiting_caller_live(site: Site) -> None:
 
 
 async def test_a_supervisor_whispers_to_an_operator(site: Site) -> None:
-    site.rig.sim.add_operator(
-        operator("101", answer_after=1.0, talk_time=3600.0), queues=["line1"]
-    )
+    site.rig.sim.add_operator(operator("101", answer_after=1.0, talk_time=3600.0), queues=["line1"])
     context, page = await site.sign_in("supervisor", "supervisor")
     await expect(page.locator("#live")).to_have_text("есть")
     await site.rig.sim.place_inbound_call(CallerScript(number="+79161230000", pulse=True))
@@ -164,15 +160,19 @@ async def test_a_supervisor_whispers_to_an_operator(site: Site) -> None:
 
     whisper_app = watch(
         site,
-        lambda e: e.get("Event") == "Newexten"
-        and e.get("Application") == "ChanSpy"
-        and e.get("AppData") == "PJSIP/101-,qwE",
+        lambda e: (
+            e.get("Event") == "Newexten"
+            and e.get("Application") == "ChanSpy"
+            and e.get("AppData") == "PJSIP/101-,qwE"
+        ),
     )
     spying = watch(
         site,
-        lambda e: e.get("Event") == "ChanSpyStart"
-        and e.get("SpyeeChannel", "").startswith("PJSIP/101-")
-        and e.get("SpyerChannel", "").startswith("PJSIP/150-"),
+        lambda e: (
+            e.get("Event") == "ChanSpyStart"
+            and e.get("SpyeeChannel", "").startswith("PJSIP/101-")
+            and e.get("SpyerChannel", "").startswith("PJSIP/150-")
+        ),
     )
     await page.fill("#spy-phone", "150")
     await row.locator('button[data-spy="whisper"]').click()

@@ -37,9 +37,7 @@ class FakePbx:
     ("mode", "exten"),
     [(SpyMode.LISTEN, "*1101"), (SpyMode.WHISPER, "*2101"), (SpyMode.BARGE, "*3101")],
 )
-async def test_the_supervisors_phone_rings_into_the_feature_code(
-    mode: SpyMode, exten: str
-) -> None:
+async def test_the_supervisors_phone_rings_into_the_feature_code(mode: SpyMode, exten: str) -> None:
     pbx = FakePbx()
     session = await SupervisionService(pbx).spy(
         SUPERVISOR, operator_extension="101", mode=mode, phone="150"
