@@ -79,6 +79,17 @@ async def test_operator_shift_in_the_browser(site: Site) -> None:
     await expect(page.locator("#appeals tbody tr")).to_have_count(1)
     await screenshot(page, "operator-workstation")
 
+    # the call script for an outage: the answers are saved into the appeal
+    await page.click('[data-tab="scripts"]')
+    await page.select_option("#script-select", label="Нет электроэнергии")
+    await page.click('#script-view button:has-text("Света нет")')
+    await page.fill("#script-view input", "с 8 утра")
+    await page.click('#script-view button:has-text("Далее")')
+    await page.fill("#script-view input", "Тверь, ул. Луговая, 5")
+    await page.click('#script-view button:has-text("Далее")')
+    await page.click("#btn-script-save")
+    await expect(page.locator("#script-saved")).to_contain_text("outage_since = с 8 утра")
+
     # the call's record, as the API knows it
     live = (
         await site.rig.http.get(

@@ -95,7 +95,7 @@ const CC = (() => {
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
     for (const [key, value] of Object.entries(attrs || {})) {
-      if (key === "onclick") node.addEventListener("click", value);
+      if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
       else if (key === "text") node.textContent = value;
       else if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
     }

@@ -4,7 +4,7 @@
 (() => {
   const { api, attempt, toast, el, seconds, since, time, dateTime, rubles, STATES, PAUSES, APPEAL_STATUS, KINDS, DISPOSITIONS } = CC;
   const $ = (id) => document.getElementById(id);
-  const page = { state: null, calls: [], selected: null, pop: null, customer: null, lastDialled: null, topics: [] };
+  const page = { state: null, calls: [], selected: null, pop: null, customer: null, lastDialled: null, topics: [], lastAppeal: null };
 
   // ------------------------------------------------------------------ state
   function renderState(state) {
@@ -176,12 +176,14 @@
     const due = appeal.answer_due_at || appeal.handoff_due_at;
     $("appeal-result").textContent = "Зарегистрировано обращение № " + appeal.number + (due ? ", срок ответа — " + dateTime(due) : "");
     $("appeal-result").dataset.number = appeal.number;
+    page.lastAppeal = appeal;
     $("appeal-text").value = "";
     loadAppeals();
   }
   async function showAppeal(id) {
     const appeal = await attempt(() => api("GET", "/api/v1/appeals/" + id));
     if (!appeal) return;
+    page.lastAppeal = appeal;
     const box = $("appeal-detail");
     const comment = el("input", { placeholder: "Комментарий", "aria-label": "Комментарий" });
     const transitions = appeal.allowed_transitions.map((s) => el("button", {
@@ -243,31 +245,48 @@
         if (article) { $("kb-article").replaceChildren(el("h3", {}, article.title), el("div", { class: "pre" }, article.body)); $("kb-article").hidden = false; }
       } }, h.title), " — ", h.snippet)) : [el("li", { class: "muted" }, "Ничего не найдено")]));
   }
+  // A call script: the operator walks it with the caller; the answers go into the appeal.
   async function loadScripts() {
     const scripts = await attempt(() => api("GET", "/api/v1/scripts"));
     if (!scripts) return;
     const select = $("script-select");
     select.replaceChildren(...scripts.map((s) => el("option", { value: s.id }, s.name)));
-    const show = () => {
+    const walk = () => {
       const script = scripts.find((s) => String(s.id) === select.value);
       if (!script) return;
       const nodes = script.tree.nodes || {};
-      const order = [];
-      const seen = new Set();
-      const walk = (name) => {
-        if (!name || seen.has(name) || !nodes[name]) return;
-        seen.add(name); order.push(name);
+      const answers = [];
+      const view = $("script-view");
+      const step = (name) => {
         const node = nodes[name];
-        for (const option of node.options || []) walk(option.next);
-        walk(node.next);
+        const done = answers.map((a) => el("li", {}, nodes[a.node].text + " — ", el("strong", {}, a.label)));
+        if (!node) {
+          const target = page.lastAppeal;
+          view.replaceChildren(el("ol", { class: "script" }, ...done),
+            el("p", {}, target ? "Обращение № " + target.number : "Сначала зарегистрируйте обращение"),
+            el("button", { class: "primary", id: "btn-script-save", disabled: !target, onclick: async () => {
+              const run = await attempt(() => api("POST", "/api/v1/scripts/" + script.id + "/run", {
+                appeal_id: target.id, answers: answers.map((a) => ({ node: a.node, value: a.value })),
+              }), "Ответы сохранены в обращение № " + target.number);
+              if (run) view.append(el("p", { class: "muted", id: "script-saved" }, "Сохранено: " + Object.entries(run.saved).map(([k, v]) => k + " = " + v).join(", ")));
+            } }, "Сохранить в обращение"),
+            " ", el("button", { onclick: walk }, "Сначала"));
+          return;
+        }
+        const answer = (value, label, next) => { answers.push({ node: name, value, label }); step(next); };
+        const options = node.options || [];
+        const input = el("input", { "aria-label": node.text, size: "40" });
+        view.replaceChildren(el("ol", { class: "script" }, ...done),
+          el("p", { class: "say" }, el("strong", {}, node.text)),
+          options.length
+            ? el("div", { class: "row" }, ...options.map((o) => el("button", { onclick: () => answer(o.value, o.label, o.next) }, o.label)))
+            : el("form", { class: "row", onsubmit: (e) => { e.preventDefault(); if (input.value.trim()) answer(input.value.trim(), input.value.trim(), node.next); } },
+              input, el("button", { type: "submit" }, "Далее")));
       };
-      walk(script.tree.start);
-      $("script-view").replaceChildren(el("ol", { class: "script" }, ...order.map((name) => el("li", {},
-        el("strong", {}, nodes[name].text),
-        (nodes[name].options || []).length ? el("ul", {}, ...nodes[name].options.map((o) => el("li", {}, o.label))) : el("p", { class: "muted" }, "свободный ответ → " + nodes[name].param)))));
+      step(script.tree.start);
     };
-    select.onchange = show;
-    show();
+    select.onchange = walk;
+    walk();
   }
   async function loadSurveys() {
     const surveys = await attempt(() => api("GET", "/api/v1/surveys"));
@@ -369,7 +388,8 @@
   refreshCalls();
   loadTopics();
   loadAppeals();
-  setInterval(refreshState, 1000);
+  setInterval(refreshState, 2000);
+  setInterval(() => { if (page.state) renderState(page.state); }, 1000);  // the clocks tick
   setInterval(refreshCalls, 2000);
   setInterval(checkDueReminders, 60000);
 })();
