@@ -77,6 +77,12 @@ async def test_operator_shift_in_the_browser(site: Site) -> None:
     await expect(result).to_contain_text("Зарегистрировано обращение №")
     await expect(result).to_contain_text("срок ответа")
     await expect(page.locator("#appeals tbody tr")).to_have_count(1)
+    # open it, correct the text, see its history
+    await page.click('#appeals tbody button:has-text("Открыть")')
+    await page.fill("#appeal-edit-text", "Нет света в доме с 8 утра")
+    await page.click("#btn-appeal-edit")
+    await expect(page.locator("#toast")).to_contain_text("исправлен")
+    await expect(page.locator("#appeal-detail")).to_contain_text("зарегистрировано")
     await screenshot(page, "operator-workstation")
 
     # the call script for an outage: the answers are saved into the appeal

@@ -186,6 +186,8 @@
     page.lastAppeal = appeal;
     const box = $("appeal-detail");
     const comment = el("input", { placeholder: "Комментарий", "aria-label": "Комментарий" });
+    const text = el("textarea", { rows: "3", id: "appeal-edit-text", "aria-label": "Текст обращения" });
+    text.value = appeal.text;
     const transitions = appeal.allowed_transitions.map((s) => el("button", {
       onclick: async () => {
         const done = await attempt(() => api("POST", "/api/v1/appeals/" + id + "/status", { status: s, comment: comment.value }), "Статус изменён");
@@ -193,8 +195,12 @@
       },
     }, APPEAL_STATUS[s] || s));
     box.replaceChildren(
-      el("h3", {}, "Обращение № " + appeal.number),
-      el("p", {}, appeal.text),
+      el("h3", {}, "Обращение № " + appeal.number + " · " + (APPEAL_STATUS[appeal.status] || appeal.status)),
+      text,
+      el("div", { class: "row" }, el("button", { id: "btn-appeal-edit", disabled: appeal.status === "closed", onclick: async () => {
+        const done = await attempt(() => api("PATCH", "/api/v1/appeals/" + id, { text: text.value }), "Текст обращения исправлен");
+        if (done) loadAppeals();
+      } }, "Сохранить текст")),
       el("p", { class: "muted" }, "Передать до: " + dateTime(appeal.handoff_due_at) + " · ответить до: " + dateTime(appeal.extended_until || appeal.answer_due_at)),
       el("div", { class: "row" }, comment, ...transitions),
       el("h4", {}, "История"),
