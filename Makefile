@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # the pages' front-end libraries (Chart.js, Swagger UI, ReDoc) come from npm, never from git
 NPM_STAMP := node_modules/.installed
 
-.PHONY: install system-deps system-deps-test run test check lint typecheck migrate seed clean bench-load
+.PHONY: install system-deps system-deps-test run test check lint typecheck imports stores migrate seed clean bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,8 +40,16 @@ run: install system-deps
 test: install system-deps-test
 	$(BIN)/python -m pytest
 
-## check: ruff and mypy strict, both clean
-check: lint typecheck
+## check: ruff, mypy strict, the layering contracts and the generated store ports, all clean
+check: lint typecheck imports
+
+imports: install
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/gen_stores.py --check
+
+## stores: regenerate callcenter/ports/{records,stores}.py and callcenter/db/stores.py
+stores: install
+	$(BIN)/python scripts/gen_stores.py
 
 lint: install
 	$(BIN)/ruff check callcenter tests bench

@@ -13,8 +13,8 @@ from callcenter.api.routes import auth, calls, health, users, workstation_router
 from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import recordings as recordings_routes
 from callcenter.api.routes import supervision as supervision_routes
+from callcenter.api.web.pages import mount_web
 from callcenter.bootstrap import Platform
-from callcenter.web.pages import mount_web
 
 DESCRIPTION = """
 Contact-centre platform for an electricity utility on Asterisk.

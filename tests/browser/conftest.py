@@ -23,7 +23,7 @@ import uvicorn
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from callcenter.api.app import create_app
-from callcenter.web.pages import assets_dir
+from callcenter.api.web.pages import assets_dir
 from tests.e2e.test_platform_calls import Rig
 from tests.e2e.test_platform_calls import rig as rig  # the fixture
 from tests.support.paths import REPO_ROOT

@@ -11,10 +11,10 @@ import pytest
 from tests.support.paths import REPO_ROOT
 
 OWN = {
-    "callcenter/web/static/app.css",
-    "callcenter/web/static/common.js",
-    "callcenter/web/static/operator.js",
-    "callcenter/web/static/wallboard.js",
+    "callcenter/api/web/static/app.css",
+    "callcenter/api/web/static/common.js",
+    "callcenter/api/web/static/operator.js",
+    "callcenter/api/web/static/wallboard.js",
 }
 
 

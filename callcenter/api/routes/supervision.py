@@ -12,7 +12,7 @@ from callcenter.api.deps import PlatformDep, SupervisorDep
 from callcenter.api.routes.acd import AcdDep
 from callcenter.api.routes.call_control import CallControlRoute, pbx_client
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ErrorOut
-from callcenter.asterisk.ami_errors import AmiError
+from callcenter.pbx.ami_errors import AmiError
 from callcenter.workstation.call_control import PbxUnavailable, _pbx_error
 
 router = APIRouter(

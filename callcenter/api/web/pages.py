@@ -27,8 +27,6 @@ from fastapi.templating import Jinja2Templates
 from callcenter.accounts.users import authenticate
 from callcenter.api.tokens import InvalidTokenError, decode_token, issue_token
 from callcenter.bootstrap import Platform
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
 
 log = logging.getLogger(__name__)
@@ -94,13 +92,13 @@ async def page_user(request: Request) -> PageUser | None:
         claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
     except InvalidTokenError:
         return None
-    async with platform.session_factory() as session:
-        user = await users_repo.get(session, claims.user_id)
+    async with platform.session_factory() as tx:
+        user = await tx.users.get(claims.user_id)
         if user is None or not user.is_active or user.username != claims.username:
             return None
         operator: dict[str, Any] | None = None
         if user.operator_id is not None:
-            row = await operators_repo.get(session, user.operator_id)
+            row = await tx.operators.get(user.operator_id)
             if row is not None:
                 operator = {
                     "id": row.id,
@@ -148,8 +146,8 @@ async def login(
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
     platform = _platform(request)
-    async with platform.session_factory() as session:
-        user = await authenticate(session, username, password)
+    async with platform.session_factory() as tx:
+        user = await authenticate(tx, username, password)
     if user is None:
         return _render(
             request,
@@ -252,7 +250,7 @@ def assets_dir(configured: Path) -> Path | None:
     """Where the npm packages are: the setting, else (relative) beside the source tree."""
     candidates = [configured]
     if not configured.is_absolute():
-        candidates.append(HERE.parent.parent / configured)
+        candidates.append(HERE.parents[2] / configured)  # the source tree's root
     for candidate in candidates:
         if candidate.is_dir():
             return candidate
