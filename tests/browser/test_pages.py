@@ -211,3 +211,25 @@ async def test_an_operator_cannot_open_the_wallboard(site: Site) -> None:
     await expect(page.locator("[role=alert]")).to_contain_text("только руководителям")
     await expect(page.locator("#queues")).to_have_count(0)
     await context.close()
+
+
+async def test_the_api_docs_render_without_the_internet(site: Site) -> None:
+    context, page = await site.page()
+    outside: list[str] = []
+
+    async def only_local(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(site.base_url) or url.startswith(("data:", "blob:")):
+            await route.continue_()
+        else:
+            outside.append(url)
+            await route.abort()
+
+    await context.route("**/*", only_local)
+    await page.goto("/docs")
+    await expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
+    await expect(page.locator(".swagger-ui .info .title")).to_contain_text("Callcenter")
+    await page.goto("/redoc")
+    await expect(page.locator("h1").first).to_contain_text("Callcenter", timeout=30_000)
+    assert outside == []
+    await context.close()
