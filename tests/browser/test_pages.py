@@ -159,6 +159,8 @@ async def test_the_wallboard_shows_a_waiting_caller_live(site: Site) -> None:
     await expect(page.locator('#operators tr[data-operator="101"]')).to_contain_text(
         "входящий вызов"
     )
+    summary = page.locator('#operator-summary tr[data-line="1"] td[data-state="ringing"]')
+    await expect(summary).to_have_text("1")
     await page.wait_for_function(
         "() => window.CCWallboard.charts.waiting.data.datasets[0].data.includes(1)"
     )

@@ -107,6 +107,15 @@
         "data-spy": mode, disabled: o.state !== "on_call" && o.state !== "ringing",
         onclick: () => spy(o, mode),
       }, { listen: "Слушать", whisper: "Суфлировать", barge: "Вмешаться" }[mode]))))));
+    const byLine = new Map();
+    for (const o of data.operators) {
+      const counts = byLine.get(o.support_line) || {};
+      counts[o.state] = (counts[o.state] || 0) + 1;
+      byLine.set(o.support_line, counts);
+    }
+    const order = ["ready", "on_call", "ringing", "wrap_up", "paused", "logged_out"];
+    $("operator-summary").tBodies[0].replaceChildren(...[...byLine.entries()].sort((a, b) => a[0] - b[0]).map(([line, counts]) => el("tr", { "data-line": line },
+      el("td", {}, String(line)), ...order.map((state) => el("td", { class: "num", "data-state": state }, String(counts[state] || 0))))));
     renderEmergency(data.emergency);
     drawIntervals();
     drawWaiting();
