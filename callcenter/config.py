@@ -145,6 +145,15 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_token: SecretStr = SecretStr("")
     sms_sender: str = "Energo"
+    sms_report_token: SecretStr = SecretStr("")
+
+    notify_worker: bool = True
+    notify_sms_rate: float = Field(default=20.0, gt=0)
+    notify_email_rate: float = Field(default=5.0, gt=0)
+    notify_concurrency: int = Field(default=10, gt=0, le=1000)
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    notify_retry_delay: float = Field(default=30.0, gt=0)
+    notify_lease: float = Field(default=60.0, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -11,6 +11,7 @@ from callcenter import __version__
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
+from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
 from callcenter.api.routes import supervision as supervision_routes
 from callcenter.api.web.pages import mount_web
@@ -56,6 +57,8 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
     app.include_router(supervision_routes.router)
+    # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
+    app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
     mount_web(app, platform)
     return app
