@@ -8,9 +8,10 @@ originates over AMI, the simulator's dialplan runs AMD() and the "dialer" FastAG
 live answers go to the line-1 queue where a simulated operator answers. The list holds live
 people, answering machines, a busy number and one that never answers.
 
-A new campaign starts from a prior of 30 % live answers; here every person picks up at once,
-so the first round finds more people than operators: those are abandoned (they hear the
-apology), stored with their own result, and counted in the report and its abandon rate.
+The first round of calls is placed for the three operators ready; one of them goes on a
+break while those calls ring, so a person finds nobody within the grace period: abandoned
+(they hear the apology), stored with its own result, counted in the report and its abandon
+rate. The others are put through as operators free up.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from callcenter.sim.parties import CalledParty, Operator, Outcome
 from callcenter.sim.simulator import Simulator
 from tests.support.paths import REPO_ROOT
 
-TIME_SCALE = 0.05  # 20 simulated seconds per real second
+TIME_SCALE = 0.5  # 2 simulated seconds per real second: room for an operator to step away
 OPERATORS = ("101", "102", "103")  # the demo data's line-1 operators
 PEOPLE = [f"+7916222000{i}" for i in range(1, 8)]  # seven people who answer
 OTHERS = {
@@ -108,7 +109,7 @@ async def _operators_at_work(http: httpx.AsyncClient) -> AsyncIterator[None]:
     """The operators end their after-call work as soon as it starts (POST /me/ready), as a
     busy outbound team does; the ACD's automatic wrap-up is minutes long."""
     tokens = {}
-    for extension in OPERATORS:
+    for extension in OPERATORS[:2]:
         signed = await http.post(
             "/api/v1/auth/token",
             data={"username": f"operator{extension}", "password": "operator"},
@@ -134,7 +135,7 @@ async def _operators_at_work(http: httpx.AsyncClient) -> AsyncIterator[None]:
 
 async def _campaign_finished(http: httpx.AsyncClient, campaign_id: int) -> dict[str, Any]:
     """Poll the progress a supervisor sees until the campaign is finished."""
-    async with asyncio.timeout(90):
+    async with asyncio.timeout(180):
         while True:
             progress = (await http.get(f"/api/v1/campaigns/{campaign_id}/progress")).json()
             if progress["status"] == "finished":
@@ -146,15 +147,15 @@ async def test_a_predictive_campaign_runs_to_the_end_and_reports_its_abandoned_c
     platform: tuple[Platform, Simulator, httpx.AsyncClient],
 ) -> None:
     plat, sim, http = platform
-    # each person talks 200 simulated seconds (10 s here): an operator who took one is busy
-    # far longer than the 2 s a second person may wait
+    # each person talks 10 simulated seconds (5 s here): an operator who took one is busy
+    # longer than the 2 s a second person may wait
     for e164 in PEOPLE:
-        sim.set_called_party("8" + e164[2:], CalledParty(Outcome.HUMAN, talk_time=200.0))
+        sim.set_called_party("8" + e164[2:], CalledParty(Outcome.HUMAN, talk_time=10.0))
     for e164, outcome in OTHERS.items():
         sim.set_called_party("8" + e164[2:], CalledParty(outcome, talk_time=10.0))
     for extension in OPERATORS:
         sim.add_operator(
-            Operator(extension, technology="PJSIP", answer_after=1.0, talk_time=400.0),
+            Operator(extension, technology="PJSIP", answer_after=0.5, talk_time=60.0),
             queues=["line1"],
         )
     await _operators_ready(plat, len(OPERATORS))
@@ -201,6 +202,13 @@ async def test_a_predictive_campaign_runs_to_the_end_and_reports_its_abandoned_c
                 break
             await asyncio.sleep(0.05)
     assert live["last_reason"] in {"predicted", "abandon_limit", "no_capacity"}
+    # operator 103 steps away while the first calls ring
+    signed = await http.post(
+        "/api/v1/auth/token", data={"username": "operator103", "password": "operator"}
+    )
+    away = {"Authorization": f"Bearer {signed.json()['access_token']}"}
+    paused = await http.post("/api/v1/me/pause", json={"reason": "break"}, headers=away)
+    assert paused.status_code == 200, paused.text
 
     async with _operators_at_work(http):
         await _campaign_finished(http, campaign["id"])
