@@ -14,7 +14,7 @@ from pathlib import Path
 
 from callcenter.asterisk.ami import AmiClient
 from callcenter.ports import PbxLinkStatus, PbxState
-from callcenter.sim.scenarios import load_scenario
+from callcenter.sim.scenarios import Scenario, load_scenario
 from callcenter.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ class SimulatorLink:
             scenario = load_scenario(self._demo_scenario)
             self._demo = asyncio.create_task(self._run_demo(sim, scenario), name="demo-traffic")
 
-    async def _run_demo(self, sim: Simulator, scenario: object) -> None:
+    async def _run_demo(self, sim: Simulator, scenario: Scenario) -> None:
         try:
             await self.client.wait_connected(30)
             summary = await sim.run_scenario(scenario)
