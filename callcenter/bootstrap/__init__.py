@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from callcenter.asterisk.frames import AmiFrame
     from callcenter.calls.records import CallEvents
     from callcenter.outbound.dialer import DialerService
+    from callcenter.sim.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,15 @@ def _email_sender(settings: Settings) -> Any:
     )
 
 
-def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
-    """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
+def build_platform(
+    settings: Settings,
+    *,
+    simulator_time_scale: float = 1.0,
+    simulator_clock: Clock | None = None,
+) -> Platform:
+    """The whole platform; `simulator_time_scale` speeds up the built-in simulator, and
+    `simulator_clock` (a test's virtual clock) replaces its time: the AMI client then
+    timestamps events on that clock too, so call records measure simulated seconds."""
     from callcenter.acd.agi_scripts import acd_agi_routes
     from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
     from callcenter.asterisk.agi import AgiServer
@@ -231,7 +239,11 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
 
     listener = AmiFanout(calls)
     acd = AcdService(factory, settings=AcdSettings(timezone=settings.local_timezone))
-    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
+    ami_options: dict[str, Any] = {}
+    if settings.uses_simulator and simulator_clock is not None:
+        sim_clock = simulator_clock
+        ami_options["clock"] = lambda: datetime.fromtimestamp(sim_clock.epoch(), UTC)
+    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener), **ami_options)
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
         agi.add_route(script, handler)
@@ -250,6 +262,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
             inbound_number=settings.inbound_number,
             demo_scenario="demo" if settings.demo_traffic else None,
             time_scale=simulator_time_scale,
+            clock=simulator_clock,
         )
         on_agi_bound = sim_link.set_agi_port
         pbx = sim_link

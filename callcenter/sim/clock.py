@@ -20,7 +20,7 @@ import contextlib
 import heapq
 import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -194,6 +194,7 @@ class VirtualClock:
         self._quiet: asyncio.Event | None = None
         self._settle_timeout = settle_timeout
         self._advancing = asyncio.Lock()
+        self._settlers: list[Callable[[], Awaitable[None]]] = []
 
     def now(self) -> float:
         return self._now
@@ -241,6 +242,12 @@ class VirtualClock:
     def close(self) -> None:
         self._heap.clear()
 
+    def add_settler(self, settler: Callable[[], Awaitable[None]]) -> None:
+        """Also wait for `settler()` after each batch of timers: the platform's own
+        catching up (its AMI client draining the events sent so far, say), so what it
+        measures is stamped before time moves on."""
+        self._settlers.append(settler)
+
     def next_due(self) -> float | None:
         """Simulated time of the next pending timer, if any."""
         while self._heap and self._heap[0].cancelled:
@@ -263,8 +270,8 @@ class VirtualClock:
             await self.settle()
 
     async def settle(self) -> None:
-        """Let what the last timers set off run: ready tasks, then the platform's replies
-        that a peer waits for (bounded by `settle_timeout` real seconds)."""
+        """Let what the last timers set off run: ready tasks, the platform's replies that a
+        peer waits for, then the settlers (each bounded by `settle_timeout` real seconds)."""
         for _ in range(8):
             await asyncio.sleep(0)
         if self._outside:
@@ -278,6 +285,10 @@ class VirtualClock:
                         self._quiet.clear()
             for _ in range(8):
                 await asyncio.sleep(0)
+        for settler in list(self._settlers):
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._settle_timeout):
+                    await settler()
 
     def _fire_entry(self, entry: _Entry) -> None:
         if not entry.cancelled:

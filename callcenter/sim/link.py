@@ -14,6 +14,7 @@ from pathlib import Path
 
 from callcenter.asterisk.ami import AmiClient
 from callcenter.ports import PbxLinkStatus, PbxState
+from callcenter.sim.clock import Clock
 from callcenter.sim.scenarios import Scenario, load_scenario
 from callcenter.sim.simulator import Simulator
 
@@ -33,6 +34,7 @@ class SimulatorLink:
         inbound_number: str,
         demo_scenario: str | None = "demo",
         time_scale: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
         self._ami_users = {ami_username: ami_secret}
@@ -42,6 +44,7 @@ class SimulatorLink:
         self._inbound_number = inbound_number
         self._demo_scenario = demo_scenario
         self._time_scale = time_scale
+        self._clock = clock
         self.simulator: Simulator | None = None
         self._demo: asyncio.Task[None] | None = None
 
@@ -67,6 +70,7 @@ class SimulatorLink:
             agi_port=self._agi_port,
             recordings_dir=self._recordings_dir,
             time_scale=self._time_scale,
+            clock=self._clock,
             ami_users=self._ami_users,
             inbound_number=self._inbound_number,
         )

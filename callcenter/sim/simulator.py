@@ -143,7 +143,10 @@ class Simulator:
         queue_music_on_hold: bool = True,
         record_audio: bool = True,
         epoch: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: simulated time to run on (a test's `VirtualClock`); by default a
+        `SimClock` running `time_scale` times real time."""
         self.ami_host = ami_host
         self._ami_port = ami_port
         self.agi_host = agi_host
@@ -168,7 +171,8 @@ class Simulator:
         self.default_operator = Operator("default", answer_after=3.0)
         self._pbx: Pbx | None = None
         self._ami: AmiServer | None = None
-        self._clock: SimClock | None = None
+        self._given_clock = clock
+        self._clock: Clock | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> Simulator:
@@ -179,7 +183,7 @@ class Simulator:
         await self.stop()
 
     async def start(self) -> None:
-        self._clock = SimClock(self.time_scale, epoch=self.epoch)
+        self._clock = self._given_clock or SimClock(self.time_scale, epoch=self.epoch)
         base = self._dialplan or default_dialplan(self.agi_url, inbound_number=self.inbound_number)
         plan = base.merge(self._dynamic_contexts())
         config = PbxConfig(
