@@ -66,7 +66,7 @@ async def eventually(
     try:
         async with asyncio.timeout(limit):
             while not (found := await _value(check)):
-                await asyncio.sleep(poll)
+                await asyncio.sleep(poll)  # noqa: ASYNC110 - the condition has no event
     except TimeoutError:
         raise AssertionError(f"{label}: still false after {limit:g} s") from None
     return found
