@@ -65,8 +65,9 @@ async def eventually(
     limit = 10.0 if within is None else within
     try:
         async with asyncio.timeout(limit):
-            while not (found := await _value(check)):
-                await asyncio.sleep(poll)  # noqa: ASYNC110 - the condition has no event
+            # the condition has no event to wait on: re-checked every `poll` seconds
+            while not (found := await _value(check)):  # noqa: ASYNC110
+                await asyncio.sleep(poll)
     except TimeoutError:
         raise AssertionError(f"{label}: still false after {limit:g} s") from None
     return found
