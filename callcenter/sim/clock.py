@@ -11,6 +11,9 @@ drift apart with machine load. Input from outside (an AMI action, an AGI command
 `sync()`, which moves "now" to the real clock; what it sets off then runs at that one time.
 Only when real time has moved on by more than `lag_tolerance` real seconds since the last
 timer or input does "now" follow the real clock by itself.
+
+`VirtualClock` is the same interface (`Clock`) for tests: its time moves only when the test
+calls `advance`, so what a simulated caller experiences does not depend on the machine.
 """
 
 from __future__ import annotations
