@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.sim import events as ev
 from callcenter.sim.ami_session import AmiSession, event_tv, parse_event_mask
 from callcenter.sim.callerid import parse_callerid

@@ -14,7 +14,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, FrameTooLargeError
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError
 from callcenter.sim import events as ev
 from callcenter.sim.ami_actions import dispatch
 from callcenter.sim.ami_session import BANNER, AmiSession, event_tv

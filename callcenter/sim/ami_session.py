@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 
-from callcenter.asterisk.frames import AmiFrame, encode_frame
+from callcenter.pbx.frames import AmiFrame, encode_frame
 from callcenter.sim import events as ev
 
 BANNER = b"Asterisk Call Manager/11.0.0\r\n"
