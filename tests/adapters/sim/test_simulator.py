@@ -140,22 +140,24 @@ async def test_the_dialer_sees_each_called_party_outcome(
 
 
 async def test_mixmonitor_by_action_and_stop_write_the_file(tmp_path: Path) -> None:
+    # on a virtual clock: the call stays connected while the test talks AMI
+    clock = VirtualClock()
     async with (
         FastAgiServer(route_to_line1) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(agi_port=agi.port, recordings_dir=tmp_path, clock=clock) as sim,
     ):
         sim.add_operator(Operator("101", answer_after=0.5, talk_time=30), queues=["line1"])
         call = await sim.place_inbound_call(CallerScript(talk_time=20))
         ami = await RawAmi.connect(sim.ami_port)
         await ami.login("callcenter", "callcenter")
-        await ami.event("AgentConnect", within=10)
+        await finished(clock, ami.event("AgentConnect", within=10))
         stop = await ami.action("StopMixMonitor", Channel=call.uniqueid)
         assert stop.response == "Success"
         await ami.event("MixMonitorStop")
         again = await ami.action("StopMixMonitor", Channel=call.uniqueid)
         assert again.get("Message") == "Could not stop monitoring channel"
         await ami.action("Hangup", Channel=call.channel_name)
-        result = await call
+        result = await finished(clock, call.wait())
         await ami.close()
         assert result.outcome is CallOutcome.ANSWERED
         [recording] = sim.recordings
