@@ -15,8 +15,9 @@ The real time a test may take overall is bounded by pytest-timeout (pyproject.to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, time
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -98,3 +99,24 @@ def morning_epoch(zone: str = "Europe/Moscow") -> float:
     simulated hours then stay within one local day whatever the hour it runs at."""
     tz = ZoneInfo(zone)
     return datetime.combine(datetime.now(tz).date(), time(8, 0), tzinfo=tz).timestamp()
+
+
+@contextlib.asynccontextmanager
+async def running(clock: VirtualClock, *, speed: float = 20.0) -> AsyncIterator[None]:
+    """Let simulated time run by itself, `speed` simulated seconds per real second, for
+    tests that wait in real time on something outside (a browser's page): the only place a
+    virtual clock follows the real one."""
+    step = 0.05
+
+    async def pump() -> None:
+        while True:
+            await clock.advance(step)
+            await asyncio.sleep(step / speed)
+
+    task = asyncio.create_task(pump(), name="virtual clock pump")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
