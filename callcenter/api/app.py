@@ -12,6 +12,7 @@ from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import recordings as recordings_routes
+from callcenter.api.routes import reports as reports_routes
 from callcenter.bootstrap import Platform
 
 DESCRIPTION = """
@@ -51,4 +52,5 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
     app.include_router(campaigns_routes.router)
+    app.include_router(reports_routes.router)
     return app

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.bootstrap.recordings import Recordings, build_recordings
+from callcenter.bootstrap.reports import Reports, build_reports
 from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.ports import PbxLink
@@ -46,6 +47,7 @@ class Platform:
     session_factory: async_sessionmaker[AsyncSession]
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
+    reports: Reports = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
     components: list[Component] = field(default_factory=list)
     calls: CallEvents | None = None
@@ -60,6 +62,8 @@ class Platform:
     def __post_init__(self) -> None:
         if self.recordings is None:
             self.recordings = build_recordings(self.settings, self.session_factory)
+        if self.reports is None:
+            self.reports = build_reports(self.settings, self.session_factory)
 
     async def start(self) -> None:
         for component in self.components:
@@ -276,14 +280,18 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
 
+    email = _email_sender(settings)
+    # reports read through their own engine (pool and statement limits), see bootstrap/reports
+    reports = build_reports(settings, email=email)
     return Platform(
         settings=settings,
         engine=engine,
         session_factory=factory,
         pbx=pbx,
         sms=_sms_gateway(settings),
-        email=_email_sender(settings),
+        email=email,
         recordings=recordings,
+        reports=reports,
         # stopped in reverse: the recording hooks last, after the final call records
         components=[
             recording_hooks,
@@ -292,6 +300,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
             operator_feed,
             ivr,
             _AgiComponent(agi, on_agi_bound),
+            reports,
         ],
         calls=calls,
         acd=acd,
