@@ -44,17 +44,24 @@ class DailyReportMailer:
         self._mailer = mailer
         self._config = config
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     async def start(self) -> None:
         if self._task is None and self._config.recipients:
+            self._stopping.clear()
             self._task = asyncio.create_task(self._loop(), name="daily-report-mailer")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Stop the schedule; a letter being sent is finished or abandoned, not resent."""
+        if self._task is None:
+            return
+        # the flag first: an SMTP client may turn a cancellation into a send error, and the
+        # loop must not then go on to wait for the next day
+        self._stopping.set()
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
 
     def next_run(self, now: datetime) -> datetime:
         local = now.astimezone(self._reports.zone)
@@ -62,10 +69,15 @@ class DailyReportMailer:
         return run if run > local else run + timedelta(days=1)
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             now = self._reports.now()
             when = self.next_run(now)
-            await asyncio.sleep(max(0.0, (when - now).total_seconds()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._stopping.wait(), timeout=max(0.0, (when - now).total_seconds())
+                )
+            if self._stopping.is_set():
+                return
             try:
                 await self.send_for(when.date() - timedelta(days=1))
             except Exception:
