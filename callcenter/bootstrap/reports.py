@@ -4,7 +4,9 @@ PostgreSQL a statement timeout), the report service and the scheduled daily e-ma
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -66,8 +68,13 @@ def build_reports(
     if session_factory is None:
         engine = reports_engine(settings)
         session_factory = create_session_factory(engine)
+    zone = ZoneInfo(settings.local_timezone)
+    # the zone's standard offset (January's, in the northern hemisphere) marks its days
+    offset = zone.utcoffset(datetime(datetime.now(UTC).year, 1, 1))
     service = ReportService(
-        SqlReportStore(session_factory),
+        SqlReportStore(
+            session_factory, utc_offset_seconds=int(offset.total_seconds()) if offset else 0
+        ),
         timezone=settings.local_timezone,
         max_concurrent=settings.reports_max_concurrent,
     )

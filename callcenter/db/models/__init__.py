@@ -16,7 +16,11 @@ from callcenter.db.models.recordings import Recording, RecordingAccessLog
 from callcenter.db.models.reminders import Reminder
 from callcenter.db.models.reports import (
     ReportCallBucket,
+    ReportCallDay,
+    ReportCallQuarter,
+    ReportLineBucket,
     ReportOperatorBucket,
+    ReportOperatorDay,
     ReportRollupMark,
     SavedReport,
 )
@@ -56,7 +60,11 @@ __all__ = [
     "RecordingAccessLog",
     "Reminder",
     "ReportCallBucket",
+    "ReportCallDay",
+    "ReportCallQuarter",
+    "ReportLineBucket",
     "ReportOperatorBucket",
+    "ReportOperatorDay",
     "ReportRollupMark",
     "SavedReport",
     "Survey",

@@ -22,22 +22,9 @@ def within_column(seconds: int) -> str:
     return f"within_{seconds}"
 
 
-class ReportCallBucket(Base):
-    """Sums over the calls that started in one 15-minute bucket, per direction, queue,
-    operator and campaign ("" and 0 stand for none, so the key has no NULLs)."""
+class _CallSums:
+    """What the calls of one key add up to (see `callcenter/db/reports/rollup.py`)."""
 
-    __tablename__ = "report_call_buckets"
-    __table_args__ = (
-        sa.UniqueConstraint("bucket", "direction", "queue_name", "operator_id", "campaign_id"),
-    )
-
-    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
-    # Unix seconds of the bucket's start (UTC, a multiple of 900)
-    bucket: Mapped[int] = mapped_column(sa.BigInteger)
-    direction: Mapped[str] = mapped_column(sa.String(16))
-    queue_name: Mapped[str] = mapped_column(sa.String(64))
-    operator_id: Mapped[int]
-    campaign_id: Mapped[int]
     calls: Mapped[int]
     inbound: Mapped[int]
     outbound: Mapped[int]
@@ -66,10 +53,66 @@ class ReportCallBucket(Base):
     within_300: Mapped[int]
 
 
+class _StateSums:
+    busy_seconds: Mapped[float]
+    ready_seconds: Mapped[float]
+    wrap_seconds: Mapped[float]
+
+
+class ReportCallBucket(_CallSums, Base):
+    """Sums over the calls that started in one 15-minute bucket, per direction, queue,
+    operator and campaign ("" and 0 stand for none, so the key has no NULLs). The other
+    roll-ups are sums of this one."""
+
+    __tablename__ = "report_call_buckets"
+    __table_args__ = (
+        sa.UniqueConstraint("bucket", "direction", "queue_name", "operator_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    # Unix seconds of the bucket's start (UTC, a multiple of 900)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger)
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    queue_name: Mapped[str] = mapped_column(sa.String(64))
+    operator_id: Mapped[int]
+    campaign_id: Mapped[int]
+
+
+class ReportCallQuarter(_CallSums, Base):
+    """The 15-minute call sums without the operator: interval, queue and line reports read a
+    few rows per bucket instead of one per busy operator."""
+
+    __tablename__ = "report_call_quarters"
+    __table_args__ = (sa.UniqueConstraint("bucket", "direction", "queue_name", "campaign_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger)
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    queue_name: Mapped[str] = mapped_column(sa.String(64))
+    campaign_id: Mapped[int]
+
+
+class ReportCallDay(_CallSums, Base):
+    """The call sums of one local day (bucket: Unix seconds of its midnight), per operator:
+    operator reports over weeks read one row per operator and day."""
+
+    __tablename__ = "report_call_days"
+    __table_args__ = (
+        sa.UniqueConstraint("bucket", "direction", "queue_name", "operator_id", "campaign_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger)
+    direction: Mapped[str] = mapped_column(sa.String(16))
+    queue_name: Mapped[str] = mapped_column(sa.String(64))
+    operator_id: Mapped[int]
+    campaign_id: Mapped[int]
+
+
 assert all(hasattr(ReportCallBucket, within_column(s)) for s in SLA_THRESHOLDS)
 
 
-class ReportOperatorBucket(Base):
+class ReportOperatorBucket(_StateSums, Base):
     """Seconds one operator spent busy, ready and in wrap-up within one 15-minute bucket."""
 
     __tablename__ = "report_operator_buckets"
@@ -78,9 +121,29 @@ class ReportOperatorBucket(Base):
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     bucket: Mapped[int] = mapped_column(sa.BigInteger)
     operator_id: Mapped[int]
-    busy_seconds: Mapped[float]
-    ready_seconds: Mapped[float]
-    wrap_seconds: Mapped[float]
+
+
+class ReportLineBucket(_StateSums, Base):
+    """Operator time of one support line (the operators' line; 0: none) in a 15-minute
+    bucket."""
+
+    __tablename__ = "report_line_buckets"
+    __table_args__ = (sa.UniqueConstraint("bucket", "line"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger)
+    line: Mapped[int]
+
+
+class ReportOperatorDay(_StateSums, Base):
+    """Operator time of one local day."""
+
+    __tablename__ = "report_operator_days"
+    __table_args__ = (sa.UniqueConstraint("bucket", "operator_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    bucket: Mapped[int] = mapped_column(sa.BigInteger)
+    operator_id: Mapped[int]
 
 
 class ReportRollupMark(Base):

@@ -23,9 +23,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from callcenter.db.models import (
     Appeal,
     CallAttempt,
+    Operator,
     OperatorStateHistory,
     ReportCallBucket,
+    ReportCallDay,
+    ReportCallQuarter,
+    ReportLineBucket,
     ReportOperatorBucket,
+    ReportOperatorDay,
     ReportRollupMark,
 )
 from callcenter.db.models.calls import Call
@@ -35,12 +40,14 @@ from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.report_metrics import SLA_THRESHOLDS
 
 BUCKET = 900
-CHUNK = 96 * BUCKET  # rebuild at most a day per statement
+DAY = 86400  # rebuilt a local day at a time: the day roll-ups are sums of whole days
 OVERLAP = timedelta(minutes=2)
 _LOCK_KEY = 0x5245504F  # "REPO": one roll-up refresh at a time across API nodes
 _COUNTED_STATES = [*BUSY_STATES, OperatorState.READY]
 
 KEY_COLUMNS = ("bucket", "direction", "queue_name", "operator_id", "campaign_id")
+QUARTER_KEYS = ("bucket", "direction", "queue_name", "campaign_id")
+STATE_SUMS = ("busy_seconds", "ready_seconds", "wrap_seconds")
 SUM_COLUMNS = (
     "calls",
     "inbound",
@@ -138,20 +145,28 @@ def _floor(moment: datetime) -> int:
     return seconds - seconds % BUCKET
 
 
-def merge_ranges(ranges: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Overlapping or touching [lo, hi) bucket ranges joined, then cut into day chunks."""
+def day_start(seconds: int, offset: int) -> int:
+    """The local midnight (Unix seconds) at or before `seconds`, the zone `offset` s east."""
+    return seconds - (seconds + offset) % DAY
+
+
+def merge_ranges(ranges: Iterable[tuple[int, int]], offset: int = 0) -> list[tuple[int, int]]:
+    """[lo, hi) ranges widened to whole local days, joined, and cut into single days."""
     merged: list[list[int]] = []
-    for lo, hi in sorted(ranges):
+    for lo, hi in sorted(
+        (day_start(lo, offset), day_start(hi - 1, offset) + DAY) for lo, hi in ranges
+    ):
         if merged and lo <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], hi)
         else:
             merged.append([lo, hi])
-    chunks = []
-    for lo, hi in merged:
-        while lo < hi:
-            chunks.append((lo, min(hi, lo + CHUNK)))
-            lo += CHUNK
-    return chunks
+    return [(day, day + DAY) for lo, hi in merged for day in range(lo, hi, DAY)]
+
+
+def day_key(column: Any, offset: int) -> ColumnElement[int]:
+    shifted = column + offset
+    key: ColumnElement[int] = column - shifted % DAY
+    return key
 
 
 async def _mark(session: AsyncSession, name: str) -> datetime | None:
@@ -169,7 +184,7 @@ async def _set_mark(session: AsyncSession, name: str, through: datetime) -> None
 
 
 async def _changed_call_ranges(
-    session: AsyncSession, dialect: str, since: datetime | None
+    session: AsyncSession, dialect: str, since: datetime | None, offset: int
 ) -> list[tuple[int, int]]:
     if since is None:
         first, last = (
@@ -179,27 +194,45 @@ async def _changed_call_ranges(
         ).one()
         if first is None or last is None:
             return []
-        return merge_ranges([(_floor(first), _floor(last) + BUCKET)])
+        return merge_ranges([(_floor(first), _floor(last) + BUCKET)], offset)
     buckets = await session.scalars(
         sa.select(bucket_of(dialect, Call.started_at))
         .where(Call.updated_at >= since - OVERLAP)
         .distinct()
     )
-    return merge_ranges((int(b), int(b) + BUCKET) for b in buckets)
+    return merge_ranges(((int(b), int(b) + BUCKET) for b in buckets), offset)
 
 
-async def refresh_calls(session: AsyncSession, now: datetime) -> int:
-    """Rebuild the call buckets changed since the last refresh; returns buckets rebuilt."""
+async def _rebuild(
+    session: AsyncSession,
+    target: Any,
+    source: Any,
+    keys: list[Any],
+    key_names: tuple[str, ...],
+    sums: tuple[str, ...],
+    lo: int,
+    hi: int,
+) -> None:
+    """Replace `target`'s rows in [lo, hi) with `source`'s sums grouped by `keys`."""
+    table: sa.Table = target.__table__
+    await session.execute(sa.delete(table).where(table.c.bucket >= lo, table.c.bucket < hi))
+    select = (
+        sa.select(*keys, *(sa.func.sum(source.c[name]) for name in sums))
+        .where(source.c.bucket >= lo, source.c.bucket < hi)
+        .group_by(*keys)
+    )
+    await session.execute(table.insert().from_select([*key_names, *sums], select))
+
+
+async def refresh_calls(session: AsyncSession, now: datetime, offset: int = 0) -> int:
+    """Rebuild the call roll-ups of the days whose calls changed since the last refresh;
+    returns the days rebuilt."""
     dialect = dialect_of(session)
-    ranges = await _changed_call_ranges(session, dialect, await _mark(session, "calls"))
-    rebuilt = 0
+    ranges = await _changed_call_ranges(session, dialect, await _mark(session, "calls"), offset)
+    fine: sa.Table = ReportCallBucket.__table__  # type: ignore[assignment]
     for lo, hi in ranges:
-        await session.execute(
-            sa.delete(ReportCallBucket).where(
-                ReportCallBucket.bucket >= lo, ReportCallBucket.bucket < hi
-            )
-        )
-        # the time condition inside the source too, so the calls index on started_at is used
+        await session.execute(sa.delete(fine).where(fine.c.bucket >= lo, fine.c.bucket < hi))
+        # the time condition inside the source, so the calls index on started_at is used
         inner = (
             call_source(dialect)
             .where(Call.started_at >= _ts(lo), Call.started_at < _ts(hi))
@@ -209,16 +242,20 @@ async def refresh_calls(session: AsyncSession, now: datetime) -> int:
         select = sa.select(*keys, *(sa.func.sum(inner.c[name]) for name in SUM_COLUMNS)).group_by(
             *keys
         )
-        await session.execute(
-            sa.insert(ReportCallBucket).from_select([*KEY_COLUMNS, *SUM_COLUMNS], select)
-        )
-        rebuilt += (hi - lo) // BUCKET
+        await session.execute(fine.insert().from_select([*KEY_COLUMNS, *SUM_COLUMNS], select))
+        f = fine.c
+        await _rebuild(
+            session, ReportCallQuarter, fine, [f[k] for k in QUARTER_KEYS], QUARTER_KEYS,
+            SUM_COLUMNS, lo, hi,
+        )  # fmt: skip
+        day_keys = [day_key(f.bucket, offset), *(f[k] for k in KEY_COLUMNS[1:])]
+        await _rebuild(session, ReportCallDay, fine, day_keys, KEY_COLUMNS, SUM_COLUMNS, lo, hi)
     await _set_mark(session, "calls", now)
-    return rebuilt
+    return len(ranges)
 
 
 async def _changed_state_ranges(
-    session: AsyncSession, since: datetime | None, now: datetime
+    session: AsyncSession, since: datetime | None, now: datetime, offset: int
 ) -> list[tuple[int, int]]:
     end_now = _floor(now) + BUCKET
     counted = OperatorStateHistory.state.in_(_COUNTED_STATES)
@@ -226,7 +263,7 @@ async def _changed_state_ranges(
         first = await session.scalar(
             sa.select(sa.func.min(OperatorStateHistory.started_at)).where(counted)
         )
-        return [] if first is None else merge_ranges([(_floor(first), end_now)])
+        return [] if first is None else merge_ranges([(_floor(first), end_now)], offset)
     edge = since - OVERLAP
     rows = await session.execute(
         sa.select(OperatorStateHistory.started_at, OperatorStateHistory.ended_at).where(
@@ -239,7 +276,8 @@ async def _changed_state_ranges(
         )
     )
     return merge_ranges(
-        (_floor(start), end_now if end is None else _floor(end) + BUCKET) for start, end in rows
+        ((_floor(start), end_now if end is None else _floor(end) + BUCKET) for start, end in rows),
+        offset,
     )
 
 
@@ -271,9 +309,19 @@ def split_spans(
     return out
 
 
-async def refresh_states(session: AsyncSession, now: datetime) -> int:
-    ranges = await _changed_state_ranges(session, await _mark(session, "states"), now)
-    rebuilt = 0
+async def refresh_states(session: AsyncSession, now: datetime, offset: int = 0) -> int:
+    ranges = await _changed_state_ranges(session, await _mark(session, "states"), now, offset)
+    fine: sa.Table = ReportOperatorBucket.__table__  # type: ignore[assignment]
+    lines = (
+        sa.select(
+            fine.c.bucket,
+            sa.func.coalesce(Operator.support_line, 0).label("line"),
+            *(fine.c[n] for n in STATE_SUMS),
+        )
+        .select_from(fine)
+        .outerjoin(Operator, Operator.id == fine.c.operator_id)
+        .subquery()
+    )
     for lo, hi in ranges:
         rows = await session.execute(
             sa.select(
@@ -291,14 +339,10 @@ async def refresh_states(session: AsyncSession, now: datetime) -> int:
             )
         )
         sums = split_spans(rows, lo, hi, now)
-        await session.execute(
-            sa.delete(ReportOperatorBucket).where(
-                ReportOperatorBucket.bucket >= lo, ReportOperatorBucket.bucket < hi
-            )
-        )
+        await session.execute(sa.delete(fine).where(fine.c.bucket >= lo, fine.c.bucket < hi))
         if sums:
             await session.execute(
-                sa.insert(ReportOperatorBucket),
+                fine.insert(),
                 [
                     {
                         "bucket": bucket,
@@ -310,13 +354,21 @@ async def refresh_states(session: AsyncSession, now: datetime) -> int:
                     for (bucket, operator_id), (busy, ready, wrap) in sums.items()
                 ],
             )
-        rebuilt += (hi - lo) // BUCKET
+        await _rebuild(
+            session, ReportLineBucket, lines, [lines.c.bucket, lines.c.line], ("bucket", "line"),
+            STATE_SUMS, lo, hi,
+        )  # fmt: skip
+        await _rebuild(
+            session, ReportOperatorDay, fine, [day_key(fine.c.bucket, offset), fine.c.operator_id],
+            ("bucket", "operator_id"), STATE_SUMS, lo, hi,
+        )  # fmt: skip
     await _set_mark(session, "states", now)
-    return rebuilt
+    return len(ranges)
 
 
-async def refresh(session: AsyncSession, now: datetime) -> tuple[int, int]:
-    """Both roll-ups, in the caller's transaction."""
+async def refresh(session: AsyncSession, now: datetime, offset: int = 0) -> tuple[int, int]:
+    """Every roll-up, in the caller's transaction; `offset`: the centre's UTC offset in
+    seconds, where its days begin."""
     if dialect_of(session) == "postgresql":
         await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-    return await refresh_calls(session, now), await refresh_states(session, now)
+    return await refresh_calls(session, now, offset), await refresh_states(session, now, offset)

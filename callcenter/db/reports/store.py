@@ -20,7 +20,11 @@ from callcenter.db.models import (
     Operator,
     Queue,
     ReportCallBucket,
+    ReportCallDay,
+    ReportCallQuarter,
+    ReportLineBucket,
     ReportOperatorBucket,
+    ReportOperatorDay,
     SavedReport,
 )
 from callcenter.db.models.calls import Call
@@ -75,14 +79,72 @@ def _interval_key(bucket: Any, query: SummaryQuery) -> Any:
 
 
 class SqlReportStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    """`utc_offset_seconds`: where the centre's days begin, for the day roll-ups (a zone with
+    summer time keeps its standard offset there; reports then fall back to 15-minute rows
+    for periods given in the other offset)."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], *, utc_offset_seconds: int = 0
+    ) -> None:
         self._sessions = sessions
+        self._offset = utc_offset_seconds
 
     # ------------------------------------------------------------------ roll-ups
 
     async def refresh(self, now: datetime) -> None:
         async with self._sessions.begin() as session:
-            await rollup.refresh(session, now)
+            await rollup.refresh(session, now, self._offset)
+
+    def _whole_days(self, query: SummaryQuery) -> tuple[int, int] | None:
+        """The local days wholly inside the period, when day rows can serve it."""
+        if query.utc_offset_seconds != self._offset:
+            return None
+        if Dimension.INTERVAL in query.group_by and query.interval.seconds < rollup.DAY:
+            return None
+        lo, hi = _bounds(query)
+        first = rollup.day_start(lo + rollup.DAY - 1, self._offset)
+        last = rollup.day_start(hi, self._offset)
+        return (first, last) if first < last else None
+
+    def _mixed(self, day: Any, fine: Any, days: tuple[int, int] | None, names: list[str]) -> Any:
+        """Day rows for whole days and 15-minute rows for the edges of the period."""
+        if days is None:
+            return fine
+        first, last = days
+        return sa.union_all(
+            sa.select(*(day.c[n] for n in names)).where(day.c.bucket >= first, day.c.bucket < last),
+            sa.select(*(fine.c[n] for n in names)).where(
+                sa.or_(fine.c.bucket < first, fine.c.bucket >= last)
+            ),
+        ).subquery()
+
+    def _call_source(self, session: AsyncSession, query: SummaryQuery) -> Any:
+        if Dimension.TOPIC in query.group_by:
+            # topics are the appeals' and change after the call: read the calls themselves
+            return (
+                rollup.call_source(rollup.dialect_of(session), with_topic=True)
+                .where(Call.started_at >= query.start, Call.started_at < query.end)
+                .subquery()
+            )
+        if Dimension.OPERATOR not in query.group_by and query.filters.operator_id is None:
+            return ReportCallQuarter.__table__
+        names = [*rollup.KEY_COLUMNS, *rollup.SUM_COLUMNS]
+        return self._mixed(
+            ReportCallDay.__table__, ReportCallBucket.__table__, self._whole_days(query), names
+        )
+
+    def _state_source(self, query: SummaryQuery) -> tuple[Any, bool]:
+        """The operator-time rows and whether they are per line (else per operator)."""
+        if Dimension.OPERATOR not in query.group_by and query.filters.operator_id is None:
+            return ReportLineBucket.__table__, True
+        names = ["bucket", "operator_id", *rollup.STATE_SUMS]
+        source = self._mixed(
+            ReportOperatorDay.__table__,
+            ReportOperatorBucket.__table__,
+            self._whole_days(query),
+            names,
+        )
+        return source, False
 
     # ------------------------------------------------------------------ summary
 
@@ -99,16 +161,7 @@ class SqlReportStore:
         self, session: AsyncSession, query: SummaryQuery
     ) -> dict[tuple[Any, ...], GroupRow]:
         lo, hi = _bounds(query)
-        src: Any
-        if Dimension.TOPIC in query.group_by:
-            # topics are the appeals' and change after the call: read the calls themselves
-            src = (
-                rollup.call_source(rollup.dialect_of(session), with_topic=True)
-                .where(Call.started_at >= query.start, Call.started_at < query.end)
-                .subquery()
-            )
-        else:
-            src = ReportCallBucket.__table__
+        src = self._call_source(session, query)
         c = src.c
         keys: list[Any] = []
         needs_queue = Dimension.LINE in query.group_by or query.filters.line is not None
@@ -171,26 +224,32 @@ class SqlReportStore:
         self, session: AsyncSession, query: SummaryQuery, rows: dict[tuple[Any, ...], GroupRow]
     ) -> None:
         lo, hi = _bounds(query)
-        b = ReportOperatorBucket
+        src, per_line = self._state_source(query)
+        b = src.c
         keys: list[Any] = []
         for dim in query.group_by:
             match dim:
                 case Dimension.INTERVAL:
                     keys.append(_interval_key(b.bucket, query))
                 case Dimension.LINE:
-                    keys.append(sa.func.coalesce(Operator.support_line, 0))
+                    keys.append(b.line if per_line else sa.func.coalesce(Operator.support_line, 0))
                 case Dimension.OPERATOR:
                     keys.append(b.operator_id)
-        stmt = sa.select(
-            *keys,
-            sa.func.sum(b.busy_seconds),
-            sa.func.sum(b.ready_seconds),
-            sa.func.sum(b.wrap_seconds),
-        ).where(b.bucket >= lo, b.bucket < hi)
-        if Dimension.LINE in query.group_by or query.filters.line is not None:
+        stmt = (
+            sa.select(
+                *keys,
+                sa.func.sum(b.busy_seconds),
+                sa.func.sum(b.ready_seconds),
+                sa.func.sum(b.wrap_seconds),
+            )
+            .select_from(src)
+            .where(b.bucket >= lo, b.bucket < hi)
+        )
+        line_filter = query.filters.line
+        if not per_line and (Dimension.LINE in query.group_by or line_filter is not None):
             stmt = stmt.join(Operator, Operator.id == b.operator_id)
-        if query.filters.line is not None:
-            stmt = stmt.where(Operator.support_line == query.filters.line)
+        if line_filter is not None:
+            stmt = stmt.where((b.line if per_line else Operator.support_line) == line_filter)
         if query.filters.operator_id is not None:
             stmt = stmt.where(b.operator_id == query.filters.operator_id)
         if keys:

@@ -18,7 +18,10 @@ from tests.support.report_data import END, START, Sessions, at, seed
 
 def service(sessions: Sessions) -> ReportService:
     return ReportService(
-        SqlReportStore(sessions), timezone="Europe/Moscow", clock=lambda: at(12, 0)
+        # Moscow's days: operator reports of whole days read the day roll-ups
+        SqlReportStore(sessions, utc_offset_seconds=3 * 3600),
+        timezone="Europe/Moscow",
+        clock=lambda: at(12, 0),
     )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0005
 Revises: 0003
-Create Date: 2026-12-06 19:55:39.550396
+Create Date: 2026-12-06 20:31:56.439000
 """
 
 from collections.abc import Sequence
@@ -69,6 +69,116 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "report_call_days",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("bucket", sa.BigInteger(), nullable=False),
+        sa.Column("direction", sa.String(length=16), nullable=False),
+        sa.Column("queue_name", sa.String(length=64), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("inbound", sa.Integer(), nullable=False),
+        sa.Column("outbound", sa.Integer(), nullable=False),
+        sa.Column("offered", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("abandoned", sa.Integer(), nullable=False),
+        sa.Column("wait_answered_seconds", sa.Double(), nullable=False),
+        sa.Column("talk_count", sa.Integer(), nullable=False),
+        sa.Column("talk_seconds", sa.Double(), nullable=False),
+        sa.Column("ivr_closed", sa.Integer(), nullable=False),
+        sa.Column("operator_closed", sa.Integer(), nullable=False),
+        sa.Column("transferred", sa.Integer(), nullable=False),
+        sa.Column("ivr_count", sa.Integer(), nullable=False),
+        sa.Column("ivr_seconds", sa.Double(), nullable=False),
+        sa.Column("in_progress", sa.Integer(), nullable=False),
+        sa.Column("within_10", sa.Integer(), nullable=False),
+        sa.Column("within_15", sa.Integer(), nullable=False),
+        sa.Column("within_20", sa.Integer(), nullable=False),
+        sa.Column("within_30", sa.Integer(), nullable=False),
+        sa.Column("within_40", sa.Integer(), nullable=False),
+        sa.Column("within_60", sa.Integer(), nullable=False),
+        sa.Column("within_90", sa.Integer(), nullable=False),
+        sa.Column("within_120", sa.Integer(), nullable=False),
+        sa.Column("within_180", sa.Integer(), nullable=False),
+        sa.Column("within_300", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_call_days")),
+        sa.UniqueConstraint(
+            "bucket",
+            "direction",
+            "queue_name",
+            "operator_id",
+            "campaign_id",
+            name=op.f("uq_report_call_days_bucket_direction_queue_name_operator_id_campaign_id"),
+        ),
+    )
+    op.create_table(
+        "report_call_quarters",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("bucket", sa.BigInteger(), nullable=False),
+        sa.Column("direction", sa.String(length=16), nullable=False),
+        sa.Column("queue_name", sa.String(length=64), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("calls", sa.Integer(), nullable=False),
+        sa.Column("inbound", sa.Integer(), nullable=False),
+        sa.Column("outbound", sa.Integer(), nullable=False),
+        sa.Column("offered", sa.Integer(), nullable=False),
+        sa.Column("answered", sa.Integer(), nullable=False),
+        sa.Column("abandoned", sa.Integer(), nullable=False),
+        sa.Column("wait_answered_seconds", sa.Double(), nullable=False),
+        sa.Column("talk_count", sa.Integer(), nullable=False),
+        sa.Column("talk_seconds", sa.Double(), nullable=False),
+        sa.Column("ivr_closed", sa.Integer(), nullable=False),
+        sa.Column("operator_closed", sa.Integer(), nullable=False),
+        sa.Column("transferred", sa.Integer(), nullable=False),
+        sa.Column("ivr_count", sa.Integer(), nullable=False),
+        sa.Column("ivr_seconds", sa.Double(), nullable=False),
+        sa.Column("in_progress", sa.Integer(), nullable=False),
+        sa.Column("within_10", sa.Integer(), nullable=False),
+        sa.Column("within_15", sa.Integer(), nullable=False),
+        sa.Column("within_20", sa.Integer(), nullable=False),
+        sa.Column("within_30", sa.Integer(), nullable=False),
+        sa.Column("within_40", sa.Integer(), nullable=False),
+        sa.Column("within_60", sa.Integer(), nullable=False),
+        sa.Column("within_90", sa.Integer(), nullable=False),
+        sa.Column("within_120", sa.Integer(), nullable=False),
+        sa.Column("within_180", sa.Integer(), nullable=False),
+        sa.Column("within_300", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_call_quarters")),
+        sa.UniqueConstraint(
+            "bucket",
+            "direction",
+            "queue_name",
+            "campaign_id",
+            name=op.f("uq_report_call_quarters_bucket_direction_queue_name_campaign_id"),
+        ),
+    )
+    op.create_table(
+        "report_line_buckets",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("bucket", sa.BigInteger(), nullable=False),
+        sa.Column("line", sa.Integer(), nullable=False),
+        sa.Column("busy_seconds", sa.Double(), nullable=False),
+        sa.Column("ready_seconds", sa.Double(), nullable=False),
+        sa.Column("wrap_seconds", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_line_buckets")),
+        sa.UniqueConstraint("bucket", "line", name=op.f("uq_report_line_buckets_bucket_line")),
+    )
+    op.create_table(
         "report_operator_buckets",
         sa.Column(
             "id",
@@ -84,6 +194,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_operator_buckets")),
         sa.UniqueConstraint(
             "bucket", "operator_id", name=op.f("uq_report_operator_buckets_bucket_operator_id")
+        ),
+    )
+    op.create_table(
+        "report_operator_days",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("bucket", sa.BigInteger(), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("busy_seconds", sa.Double(), nullable=False),
+        sa.Column("ready_seconds", sa.Double(), nullable=False),
+        sa.Column("wrap_seconds", sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_operator_days")),
+        sa.UniqueConstraint(
+            "bucket", "operator_id", name=op.f("uq_report_operator_days_bucket_operator_id")
         ),
     )
     op.create_table(
@@ -130,6 +258,10 @@ def downgrade() -> None:
 
     op.drop_table("saved_reports")
     op.drop_table("report_rollup_marks")
+    op.drop_table("report_operator_days")
     op.drop_table("report_operator_buckets")
+    op.drop_table("report_line_buckets")
+    op.drop_table("report_call_quarters")
+    op.drop_table("report_call_days")
     op.drop_table("report_call_buckets")
     # ### end Alembic commands ###
