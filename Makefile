@@ -62,3 +62,8 @@ bench-dialer: install
 ## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
 bench-load: install
 	$(BIN)/python -m bench.load
+
+.PHONY: bench-reports
+## bench-reports: the month summary over one million call records on PostgreSQL (p95)
+bench-reports: install
+	$(BIN)/python -m bench.reports

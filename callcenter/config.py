@@ -136,6 +136,7 @@ class Settings(BaseSettings):
     reports_max_connections: int = Field(default=3, ge=1, le=50)
     reports_statement_timeout: float = Field(default=30.0, gt=0)
     reports_max_concurrent: int = Field(default=2, ge=1, le=50)
+    reports_refresh_seconds: float = Field(default=10.0, ge=0)
     # a comma-separated list of addresses; empty: no daily report
     reports_email_to: str = ""
     reports_email_at: time = time(7, 0)

@@ -70,13 +70,14 @@ def build_reports(
         session_factory = create_session_factory(engine)
     zone = ZoneInfo(settings.local_timezone)
     # the zone's standard offset (January's, in the northern hemisphere) marks its days
-    offset = zone.utcoffset(datetime(datetime.now(UTC).year, 1, 1))
+    offset = datetime(datetime.now(UTC).year, 1, 1, tzinfo=zone).utcoffset()
     service = ReportService(
         SqlReportStore(
             session_factory, utc_offset_seconds=int(offset.total_seconds()) if offset else 0
         ),
         timezone=settings.local_timezone,
         max_concurrent=settings.reports_max_concurrent,
+        refresh_every=settings.reports_refresh_seconds,
     )
     mailer = None
     if email is not None and settings.report_recipients:

@@ -5,6 +5,7 @@ returns as JSON and the exports write as CSV and XLSX with the same rounded numb
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,8 +93,13 @@ class ReportService:
         timezone: str | ZoneInfo = "Europe/Moscow",
         clock: Clock | None = None,
         max_concurrent: int = 2,
+        refresh_every: float = 10.0,
     ) -> None:
         self._store = store
+        # the roll-ups are brought up to date before a report when the last refresh is older
+        # than this (seconds): reports are at most that much behind the call records
+        self._refresh_every = refresh_every
+        self._refreshed_at: float | None = None
         self.zone = timezone if isinstance(timezone, ZoneInfo) else ZoneInfo(timezone)
         self._clock = clock or (lambda: datetime.now(UTC))
         # reports share the API's database with nobody else's queries, but a burst of them
@@ -102,6 +108,13 @@ class ReportService:
 
     def now(self) -> datetime:
         return self._clock()
+
+    async def refresh(self, *, force: bool = False) -> None:
+        moment = time.monotonic()
+        last = self._refreshed_at
+        if force or last is None or moment - last >= self._refresh_every:
+            await self._store.refresh(self.now())
+            self._refreshed_at = moment
 
     # ------------------------------------------------------------------ summary
 
@@ -129,7 +142,7 @@ class ReportService:
             filters=filters or Filters(),
         )
         async with self._slots:
-            await self._store.refresh(self.now())
+            await self.refresh()
             groups = await self._store.summary(query)
         columns: list[Column] = []
         for dim in group_by:

@@ -65,6 +65,7 @@ _CALL_SUMS = (
     "ivr_seconds",
     "in_progress",
 )
+_IS_SECONDS = [name.endswith("seconds") for name in _CALL_SUMS] + [False]
 
 
 def _bounds(query: SummaryQuery) -> tuple[int, int]:
@@ -201,21 +202,18 @@ class SqlReportStore:
         if keys:
             stmt = stmt.group_by(*keys)
         rows: dict[tuple[Any, ...], GroupRow] = {}
+        width = len(keys)
         for record in await session.execute(stmt):
-            values = tuple(record)
-            key = values[: len(keys)]
-            numbers = values[len(keys) :]
-            if numbers[0] is None:  # no rows at all (an ungrouped sum over nothing)
-                numbers = (0,) * len(numbers)
-            totals = Totals(**{n: v or 0 for n, v in zip(_CALL_SUMS, numbers, strict=False)})
-            totals.answered_within_sla = int(numbers[-1] or 0)
-            for n in _CALL_SUMS:
-                if not n.endswith("seconds"):
-                    setattr(totals, n, int(getattr(totals, n)))
-                else:
-                    setattr(totals, n, float(getattr(totals, n)))
-            norm = tuple(_norm(v) for v in key)
-            rows[norm] = GroupRow(dict(zip(query.group_by, norm, strict=True)), totals)
+            key = tuple(_norm(v) for v in record[:width])
+            numbers = [
+                float(v or 0.0) if seconds else int(v or 0)
+                for v, seconds in zip(record[width:], _IS_SECONDS, strict=True)
+            ]
+            totals = Totals(
+                **dict(zip(_CALL_SUMS, numbers, strict=False)),  # type: ignore[arg-type]
+                answered_within_sla=int(numbers[-1]),
+            )
+            rows[key] = GroupRow(dict(zip(query.group_by, key, strict=True)), totals)
         if not query.group_by and not rows:
             rows[()] = GroupRow({}, Totals())
         return rows

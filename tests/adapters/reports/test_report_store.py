@@ -22,6 +22,7 @@ def service(sessions: Sessions) -> ReportService:
         SqlReportStore(sessions, utc_offset_seconds=3 * 3600),
         timezone="Europe/Moscow",
         clock=lambda: at(12, 0),
+        refresh_every=0.0,  # every report sees the records as they are
     )
 
 
