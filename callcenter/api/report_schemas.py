@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.reports.ports import SavedReportRecord
+from callcenter.ports.reports import SavedReportRecord
 from callcenter.reports.service import ReportTable
 
 _DEFINITION_EXAMPLE: dict[str, Any] = {

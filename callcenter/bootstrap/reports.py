@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
@@ -58,7 +58,7 @@ def reports_engine(settings: Settings) -> AsyncEngine:
 
 def build_reports(
     settings: Settings,
-    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    session_factory: async_sessionmaker[Any] | None = None,
     *,
     email: Any = None,
 ) -> Reports:

@@ -20,7 +20,7 @@ from callcenter.domain.report_metrics import (
     Metric,
     check_threshold,
 )
-from callcenter.reports.ports import Filters
+from callcenter.ports.reports import Filters
 
 MAX_PERIOD = timedelta(days=366)
 STEP = 900  # the roll-ups' 15-minute buckets

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from callcenter.domain.report_metrics import Dimension
+from callcenter.ports.reports import ReportMailer
 from callcenter.reports.exports import CSV_TYPE, XLSX_TYPE, file_name, to_csv, to_xlsx
-from callcenter.reports.ports import ReportMailer
 from callcenter.reports.service import ReportService, ReportTable
 
 log = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from callcenter.domain.report_metrics import (
     Metric,
     derive,
 )
+from callcenter.ports.reports import Filters, ReportStore, SavedReportRecord, SummaryQuery
 from callcenter.reports.definitions import (
     PeriodPreset,
     ReportDefinition,
@@ -28,7 +29,6 @@ from callcenter.reports.definitions import (
     align,
     resolve_period,
 )
-from callcenter.reports.ports import Filters, ReportStore, SavedReportRecord, SummaryQuery
 
 Clock = Callable[[], datetime]
 Value = int | float | str | None

@@ -28,13 +28,13 @@ from callcenter.domain.report_metrics import (
     Metric,
     check_threshold,
 )
+from callcenter.ports.reports import Filters
 from callcenter.reports.definitions import (
     FILTER_NAMES,
     PeriodPreset,
     ReportError,
     ReportKind,
 )
-from callcenter.reports.ports import Filters
 from callcenter.reports.service import DIMENSION_TITLES, KIND_TITLES, ReportService, ReportTable
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])

@@ -37,7 +37,7 @@ from callcenter.domain.report_metrics import (
     Dimension,
     Totals,
 )
-from callcenter.reports.ports import (
+from callcenter.ports.reports import (
     AppealTransition,
     CampaignResult,
     GroupRow,
@@ -84,9 +84,7 @@ class SqlReportStore:
     summer time keeps its standard offset there; reports then fall back to 15-minute rows
     for periods given in the other offset)."""
 
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, utc_offset_seconds: int = 0
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[Any], *, utc_offset_seconds: int = 0) -> None:
         self._sessions = sessions
         self._offset = utc_offset_seconds
 

@@ -10,8 +10,8 @@ from callcenter.db.models.calls import Call
 from callcenter.db.reports import SqlReportStore
 from callcenter.domain.calls import Disposition
 from callcenter.domain.report_metrics import Dimension
+from callcenter.ports.reports import Filters
 from callcenter.reports.definitions import ReportKind
-from callcenter.reports.ports import Filters
 from callcenter.reports.service import ReportService
 from tests.support.report_data import END, START, Sessions, at, seed
 

@@ -1,4 +1,5 @@
-"""What the reports need from storage (implemented by `callcenter/db/reports/`)."""
+"""The reports context's port: what its use cases need from storage (implemented by
+`callcenter/db/reports/`) and from an e-mail sender."""
 
 from __future__ import annotations
 
