@@ -219,17 +219,19 @@ async def run(url: str, count: int, rounds: int, seed_value: int) -> None:
         build = time.perf_counter() - started
         print(f"  roll-ups built in {build:.1f} s (once, then incremental)", file=sys.stderr)
         timings: dict[str, list[float]] = {"interval-15m": [], "operator": []}
+        cpu: dict[str, list[float]] = {"interval-15m": [], "operator": []}
         rows: dict[str, int] = {}
         for _ in range(rounds):
             for name, group in (
                 ("interval-15m", Dimension.INTERVAL),
                 ("operator", Dimension.OPERATOR),
             ):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 table = await service.summary(
                     MONTH_START, MONTH_END, group_by=(group,), interval=Interval.MIN15
                 )
                 timings[name].append((time.perf_counter() - t0) * 1000)
+                cpu[name].append((time.process_time() - c0) * 1000)
                 rows[name] = len(table.rows)
         assert reports.engine is not None
         baseline: list[float] = []
@@ -262,12 +264,14 @@ async def run(url: str, count: int, rounds: int, seed_value: int) -> None:
             everything += values
             print(
                 f"reports[{name}]: groups={rows[name]} p50_ms={statistics.median(values):.1f} "
-                f"p95_ms={p95(values):.1f}"
+                f"p95_ms={p95(values):.1f} "
+                f"python_cpu_p50_ms={statistics.median(cpu[name]):.1f}"
             )
         print(
             f"reports[baseline: raw calls scan by 15 min]: p50_ms={statistics.median(baseline):.1f}"
             f" ratio_p95_to_baseline={p95(everything) / statistics.median(baseline):.2f}"
         )
+        print(f"  load average during the run: {os.getloadavg()[0]:.1f}", file=sys.stderr)
         print(f"reports: rows={count} p95_ms={p95(everything):.1f}")
     finally:
         await reports.stop()

@@ -4,6 +4,8 @@ incremental roll-up, and the standard reports."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from callcenter.db.models.calls import Call
@@ -62,6 +64,14 @@ async def test_groupings(session_factory: Sessions) -> None:
     assert anna["answered"] == 2
     assert anna["aht_seconds"] == pytest.approx(210.0)  # (100 + 200 + 120) / 2
     assert anna["occupancy"] == pytest.approx(0.4)  # 720 busy, 1080 ready
+
+    # the 23rd from the day roll-ups, the edges (from noon of the 22nd, to noon of the 24th)
+    # from the 15-minute ones: c8, at 23:00 on the 22nd, is Анна's too
+    wider = await reports.summary(
+        START - timedelta(hours=12), END + timedelta(hours=12), group_by=(Dimension.OPERATOR,)
+    )
+    anna = next(r for r in wider.rows if r["operator"] == ids.a)
+    assert (anna["offered"], anna["answered"]) == (3, 3)
 
     lines = (await reports.summary(START, END, group_by=(Dimension.LINE,))).rows
     line2 = next(r for r in lines if r["line"] == 2)
