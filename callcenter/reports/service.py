@@ -18,6 +18,7 @@ from callcenter.domain.report_metrics import (
     Dimension,
     Interval,
     Metric,
+    check_threshold,
     derive,
 )
 from callcenter.ports.reports import Filters, ReportStore, SavedReportRecord, SummaryQuery
@@ -129,6 +130,10 @@ class ReportService:
         filters: Filters | None = None,
         metrics: tuple[Metric, ...] = tuple(Metric),
     ) -> ReportTable:
+        try:
+            check_threshold(sla_seconds)
+        except ValueError as exc:
+            raise ReportError(f"норматив ответа: {exc}") from None
         start, end = align(start, end)
         start, end = start.astimezone(self.zone), end.astimezone(self.zone)
         offset = start.utcoffset()
