@@ -105,17 +105,31 @@ class SqlReportStore:
         last = rollup.day_start(hi, self._offset)
         return (first, last) if first < last else None
 
-    def _mixed(self, day: Any, fine: Any, days: tuple[int, int] | None, names: list[str]) -> Any:
-        """Day rows for whole days and 15-minute rows for the edges of the period."""
+    def _mixed(
+        self,
+        day: Any,
+        fine: Any,
+        days: tuple[int, int] | None,
+        names: list[str],
+        query: SummaryQuery,
+    ) -> Any:
+        """Day rows for whole days and 15-minute rows for the edges of the period (each part a
+        plain range of the bucket index)."""
         if days is None:
             return fine
+        lo, hi = _bounds(query)
         first, last = days
-        return sa.union_all(
-            sa.select(*(day.c[n] for n in names)).where(day.c.bucket >= first, day.c.bucket < last),
-            sa.select(*(fine.c[n] for n in names)).where(
-                sa.or_(fine.c.bucket < first, fine.c.bucket >= last)
-            ),
-        ).subquery()
+        parts = [
+            sa.select(*(day.c[n] for n in names)).where(day.c.bucket >= first, day.c.bucket < last)
+        ]
+        for edge_lo, edge_hi in ((lo, first), (last, hi)):
+            if edge_lo < edge_hi:
+                parts.append(
+                    sa.select(*(fine.c[n] for n in names)).where(
+                        fine.c.bucket >= edge_lo, fine.c.bucket < edge_hi
+                    )
+                )
+        return sa.union_all(*parts).subquery()
 
     def _call_source(self, session: AsyncSession, query: SummaryQuery) -> Any:
         if Dimension.TOPIC in query.group_by:
@@ -129,7 +143,11 @@ class SqlReportStore:
             return ReportCallQuarter.__table__
         names = [*rollup.KEY_COLUMNS, *rollup.SUM_COLUMNS]
         return self._mixed(
-            ReportCallDay.__table__, ReportCallBucket.__table__, self._whole_days(query), names
+            ReportCallDay.__table__,
+            ReportCallBucket.__table__,
+            self._whole_days(query),
+            names,
+            query,
         )
 
     def _state_source(self, query: SummaryQuery) -> tuple[Any, bool]:
@@ -142,6 +160,7 @@ class SqlReportStore:
             ReportOperatorBucket.__table__,
             self._whole_days(query),
             names,
+            query,
         )
         return source, False
 
