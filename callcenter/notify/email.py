@@ -74,6 +74,8 @@ class SmtpEmailSender:
         subject: str,
         body: str,
         attachments: Sequence[tuple[str, str, bytes]] = (),
+        *,
+        idempotency_key: str = "",
     ) -> EmailMessage:
         recipient = check_address(to)
         if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
@@ -85,7 +87,12 @@ class SmtpEmailSender:
         # header injection: no line breaks in the subject
         message["Subject"] = " ".join(subject.split())
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=domain or None)
+        # a retried letter keeps its Message-ID: mail systems that see it twice can tell
+        message["Message-ID"] = (
+            f"<{idempotency_key}@{domain or 'localhost'}>"
+            if idempotency_key
+            else make_msgid(domain=domain or None)
+        )
         message.set_content(body, charset="utf-8")
         for filename, mime_type, content in attachments:
             maintype, _, subtype = mime_type.partition(";")[0].strip().partition("/")
@@ -100,9 +107,11 @@ class SmtpEmailSender:
         subject: str,
         body: str,
         attachments: Sequence[tuple[str, str, bytes]] = (),
+        *,
+        idempotency_key: str = "",
     ) -> EmailReceipt:
         """Send one letter; `attachments` are (file name, MIME type, content)."""
-        message = self.build(to, subject, body, attachments)
+        message = self.build(to, subject, body, attachments, idempotency_key=idempotency_key)
         cfg = self._config
         try:
             responses, data_reply = await aiosmtplib.send(
