@@ -13,12 +13,13 @@ from callcenter.db.models import (
     Appeal,
     AppealStatusHistory,
     AppealTopic,
-    AuditLogEntry,
     CallAttempt,
     CallTransfer,
     Campaign,
     Contact,
     ContactList,
+    MessageDelivery,
+    NotifyJob,
     Operator,
     OperatorStateHistory,
     Queue,
@@ -28,6 +29,7 @@ from callcenter.domain.agents import OperatorState
 from callcenter.domain.appeals import AppealChannel, AppealStatus
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.campaigns import AttemptOutcome, CampaignKind
+from callcenter.domain.notify import Channel, DeliveryOutcome, DeliveryStatus, JobStatus
 
 Sessions = async_sessionmaker[AsyncSession]
 DAY = datetime(2026, 11, 23, 0, 0, tzinfo=UTC) - timedelta(hours=3)  # 23.11 00:00 MSK
@@ -112,12 +114,22 @@ async def seed(sessions: Sessions) -> Ids:
         s.add_all([attempt, failed])
         await s.flush()
         rows["c6"].campaign_attempt_id = attempt.id
-        s.add(
-            AuditLogEntry(
-                at=at(7, 0), action="campaign_sent_sms", object_type="campaign",
-                object_id=str(campaign.id), details={"sent": 5, "refused": 1, "failed": 1},
-            )
-        )  # fmt: skip
+        job = NotifyJob(campaign_id=campaign.id, channel=Channel.SMS, status=JobStatus.DONE)
+        s.add(job)
+        await s.flush()
+        for n, (who, status, outcome) in enumerate(
+            [
+                (contact, DeliveryStatus.DELIVERED, DeliveryOutcome.POSITIVE),
+                (other, DeliveryStatus.FAILED, DeliveryOutcome.NEGATIVE),
+            ]
+        ):
+            s.add(
+                MessageDelivery(
+                    job_id=job.id, campaign_id=campaign.id, contact_id=who.id,
+                    channel=Channel.SMS, idempotency_key=f"k{n}", status=status,
+                    outcome=outcome, created_at=at(7, 0), finished_at=at(7, 1),
+                )
+            )  # fmt: skip
 
         appeal = Appeal(
             number="20261123-0001", call_id=rows["c1"].id, channel=AppealChannel.PHONE,

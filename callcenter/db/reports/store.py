@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from callcenter.db.models import (
     AppealStatusHistory,
     AppealTopic,
-    AuditLogEntry,
     CallAttempt,
     CallTransfer,
     Campaign,
+    MessageDelivery,
     Operator,
     Queue,
     ReportCallBucket,
@@ -419,41 +419,33 @@ class SqlReportStore:
                         campaign_id, name, "phone", c["positive"], c["negative"], c["pending"]
                     )
                 )
-            # SMS and e-mail sends leave one audit entry per run with their counts
-            sent = await session.execute(
+            # SMS and e-mail: one delivery per contact; its outcome once it is over (a skipped
+            # one, never sent, counts in neither)
+            d = MessageDelivery
+            over = sa.and_(d.finished_at >= start, d.finished_at < end)
+            open_ = sa.and_(d.finished_at.is_(None), d.created_at >= start, d.created_at < end)
+            finished = d.finished_at.is_not(None)
+            messages = await session.execute(
                 sa.select(
-                    AuditLogEntry.action, AuditLogEntry.object_id, AuditLogEntry.details
-                ).where(
-                    AuditLogEntry.action.in_(["campaign_sent_sms", "campaign_sent_email"]),
-                    AuditLogEntry.at >= start,
-                    AuditLogEntry.at < end,
+                    d.campaign_id, Campaign.name, d.channel, d.outcome, finished, sa.func.count()
                 )
+                .join(Campaign, Campaign.id == d.campaign_id)
+                .where(sa.or_(over, open_))
+                .group_by(d.campaign_id, Campaign.name, d.channel, d.outcome, finished)
             )
-            by_channel: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0, 0])
-            for action, object_id, details in sent:
-                if not str(object_id).isdigit():
-                    continue
-                sums = by_channel[(int(object_id), action.removeprefix("campaign_sent_"))]
-                sums[0] += int(details.get("sent", 0))
-                sums[1] += int(details.get("refused", 0)) + int(details.get("failed", 0))
-            if by_channel:
-                named = await session.execute(
-                    sa.select(Campaign.id, Campaign.name).where(
-                        Campaign.id.in_({cid for cid, _ in by_channel})
+            by_channel: dict[tuple[int, str, str], Counter[str]] = defaultdict(Counter)
+            for campaign_id, name, channel, outcome, is_over, count in messages:
+                key = (campaign_id, name, str(channel.value))
+                if outcome is not None:
+                    by_channel[key][outcome.value] += count
+                elif not is_over:
+                    by_channel[key]["pending"] += count
+            for (campaign_id, name, channel), c in sorted(by_channel.items()):
+                results.append(
+                    CampaignResult(
+                        campaign_id, name, channel, c["positive"], c["negative"], c["pending"]
                     )
                 )
-                campaign_names = {cid: cname for cid, cname in named}
-                for (campaign_id, channel), (positive, negative) in sorted(by_channel.items()):
-                    results.append(
-                        CampaignResult(
-                            campaign_id,
-                            campaign_names.get(campaign_id, str(campaign_id)),
-                            channel,
-                            positive,
-                            negative,
-                            0,
-                        )
-                    )
         return results
 
     # ------------------------------------------------------------------ saved reports

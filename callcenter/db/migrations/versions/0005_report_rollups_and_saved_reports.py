@@ -1,7 +1,7 @@
 """report rollups and saved reports
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0007
 Create Date: 2026-12-06 20:31:56.439000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import callcenter.db.base
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
