@@ -93,6 +93,8 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # npm packages of the pages (Chart.js, Swagger UI, ReDoc), installed by `make install`
+    web_assets_dir: Path = Path("node_modules")
 
     recordings_dir: Path = Path("recordings")
     recordings_archive_dir: Path | None = None
