@@ -21,6 +21,7 @@ from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
 from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
+from callcenter.bootstrap.reports import Reports, build_reports
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
 from callcenter.db.health import probe_database
@@ -58,6 +59,7 @@ class Platform:
     session_factory: SessionFactory
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
+    reports: Reports = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
     components: list[Component] = field(default_factory=list)
     calls: CallEvents | None = None
@@ -84,6 +86,8 @@ class Platform:
     def __post_init__(self) -> None:
         if self.recordings is None:
             self.recordings = build_recordings(self.settings, self.session_factory)
+        if self.reports is None:
+            self.reports = build_reports(self.settings, self.session_factory)
 
     async def start(self) -> None:
         for component in self.components:
@@ -377,6 +381,8 @@ def build_platform(
         if settings.notify_worker
         else None
     )
+    # reports read through their own engine (pool and statement limits), see bootstrap/reports
+    reports = build_reports(settings, email=email)
 
     return Platform(
         settings=settings,
@@ -387,6 +393,7 @@ def build_platform(
         email=email,
         notify=notify,
         recordings=recordings,
+        reports=reports,
         # stopped in reverse: the recording hooks last, after the final call records
         components=[
             recording_hooks,
@@ -395,6 +402,7 @@ def build_platform(
             operator_feed,
             ivr,
             _AgiComponent(agi, on_agi_bound),
+            reports,
         ],
         calls=calls,
         acd=acd,
