@@ -267,6 +267,28 @@ def metric_value(text: str, name: str) -> float | None:
     return None
 
 
+def platform_figures(text: str, calls: int) -> str:
+    """A few of the platform's own counters, to read beside the memory figures."""
+    totals: dict[str, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            totals[sample.name] = totals.get(sample.name, 0.0) + float(sample.value)
+
+    def get(name: str) -> float:
+        return totals.get(name, 0.0)
+
+    events = get("callcenter_ami_events_total")
+    return (
+        f"platform: {events:.0f} AMI events ({events / max(1, calls):.0f} per call),"
+        f" {get('callcenter_ami_events_dropped_total'):.0f} dropped,"
+        f" {get('callcenter_agi_sessions_total'):.0f} FastAGI sessions"
+        f" ({get('callcenter_agi_sessions_refused_total'):.0f} refused,"
+        f" {get('callcenter_agi_errors_total'):.0f} errors),"
+        f" AMI logins {get('callcenter_ami_connections_total'):.0f},"
+        f" journal write failures {get('callcenter_journal_write_failures_total'):.0f}"
+    )
+
+
 def wait_connected(http: httpx.Client, serve: subprocess.Popen[bytes], within: float) -> None:
     """Until the platform answers /metrics with its AMI link up."""
     deadline = time.monotonic() + within
@@ -402,6 +424,7 @@ def run(minutes: float) -> int:
                     if recorded >= len(linkedids):
                         break
                     time.sleep(2)
+                print(platform_figures(http.get("/metrics").text, len(linkedids)), flush=True)
         finally:
             stop(serve)
             stop(generator)
