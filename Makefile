@@ -91,3 +91,8 @@ bench-reports: install
 ## bench-notify: 50,000 SMS through the job workers, the worker killed midway and restarted
 bench-notify: install
 	$(BIN)/python -m bench.notify
+
+.PHONY: soak
+## soak: the platform on PostgreSQL under steady simulated calls for SOAK_MINUTES (default 60)
+soak: install
+	$(BIN)/python -m bench.soak
