@@ -44,6 +44,7 @@ from callcenter.asterisk.agi_errors import (
     AgiConnectionLostError,
     AgiError,
     AgiHangupError,
+    AgiNotPlayedError,
     AgiProtocolError,
     AgiTimeoutError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "AgiError",
     "AgiHandler",
     "AgiHangupError",
+    "AgiNotPlayedError",
     "AgiProtocolError",
     "AgiServer",
     "AgiServerStats",

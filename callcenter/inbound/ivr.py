@@ -39,7 +39,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from callcenter.asterisk.agi import AgiChannel, AgiError, AgiHangupError
+from callcenter.asterisk.agi import AgiChannel, AgiError, AgiHangupError, AgiNotPlayedError
 from callcenter.asterisk.channel_vars import (
     CALL_UUID,
     CUSTOMER_ID,
@@ -98,6 +98,7 @@ SAMPLE_RATE = 8000  # RECORD FILE ... wav writes 8 kHz: endpos / 8000 = seconds
 VOICE_MAX_MS = 15_000  # a meter reading is said in a few seconds
 VOICE_SILENCE_S = 2
 VOICEMAIL_SILENCE_S = 5
+SILENCE = "silence/1"  # an Asterisk core sound: GET DATA's prompt when ours cannot be played
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -301,7 +302,7 @@ class IvrService:
                 for prompt in command.prompts:
                     name = await self._file(prompt)
                     if name is not None:
-                        await channel.stream_file(name, "")
+                        await self._stream(call, prompt, name, "")
                     if prompt.where == NOTICE_WHERE:
                         await channel.set_variable(RECORDING_NOTICE, state.notice_version)
             elif isinstance(command, AskKey):
@@ -309,7 +310,7 @@ class IvrService:
                     name = await self._file(prompt)
                     if name is None:
                         continue
-                    digit, _ = await channel.stream_file(name, ALL_KEYS)
+                    digit = await self._stream(call, prompt, name, ALL_KEYS)
                     if digit is not None:
                         return Key(digit)
                 digit = await channel.wait_for_digit(command.timeout_ms)
@@ -318,9 +319,7 @@ class IvrService:
                 name = await self._file(
                     Prompt(" ".join(spoken_text(p) for p in command.prompts), "digits")
                 )
-                digits = await channel.get_data(
-                    name or "silence/1", command.timeout_ms, command.max_digits
-                )
+                digits = await self._get_data(call, name or SILENCE, command)
                 return NoInput() if digits is None else Entry(digits)
             elif isinstance(command, Run):
                 return await self._perform(call, state, command.request)
@@ -331,6 +330,42 @@ class IvrService:
                 await call.hang_up(state, command)
                 return None
         raise RuntimeError("the stepper gave no command to wait on")  # a bug in the domain
+
+    async def _stream(self, call: _Call, prompt: Prompt, name: str, escape: str) -> str | None:
+        """Play one prompt; a file Asterisk cannot play is logged and skipped (the caller
+        stays: the flow goes on to its next prompt, question or hand-off)."""
+        try:
+            digit, _ = await call.channel.stream_file(name, escape)
+        except AgiNotPlayedError as exc:
+            log.error(
+                "IVR call %s: prompt %s not played: Asterisk cannot play %s (%s)",
+                call.call_ids[0],
+                prompt.where,
+                exc.file,
+                exc.text,
+            )
+            return None
+        return digit
+
+    async def _get_data(self, call: _Call, name: str, command: AskDigits) -> str | None:
+        """GET DATA; when the prompt cannot be played, the digits are collected all the same
+        (after a second of silence) so the caller can still type them."""
+        channel = call.channel
+        try:
+            return await channel.get_data(name, command.timeout_ms, command.max_digits)
+        except AgiNotPlayedError as exc:
+            log.error(
+                "IVR call %s: prompt for digits not played: Asterisk cannot play %s (%s)",
+                call.call_ids[0],
+                exc.file,
+                exc.text,
+            )
+            if name == SILENCE:
+                return None
+        try:
+            return await channel.get_data(SILENCE, command.timeout_ms, command.max_digits)
+        except AgiNotPlayedError:
+            return None
 
     async def _file(self, prompt: Prompt) -> str | None:
         """The rendered prompt for STREAM FILE / GET DATA (path without extension).
