@@ -271,7 +271,8 @@ class AgiChannel:
         `silence_s` ends the recording after that many seconds of silence.
 
         A hang-up is a result here, not an error: a voice message normally ends that way.
-        The channel is dead afterwards all the same.
+        The channel is dead afterwards all the same. A beep Asterisk cannot play raises
+        AgiNotPlayedError (nothing was recorded; the caller is still there).
         """
         if not path or not _FORMAT.fullmatch(fmt):
             raise ValueError("record_file needs a path and a format such as 'wav'")
@@ -288,6 +289,9 @@ class AgiChannel:
         endpos = reply.endpos or 0
         if reply.data == "writefile":
             raise AgiCommandError(reply.code, reply.text, data.decode("utf-8").rstrip("\n"))
+        if code == -1 and reply.data == "randomerror":
+            # the beep could not be played (no "beep" sound), or the caller hung up during it
+            await self._media_result(reply, data.decode("utf-8").rstrip("\n"), "beep")
         if code == -1 or reply.data == "hangup":
             self._mark_dead("caller hung up during RECORD FILE")
             return RecordResult(RecordOutcome.HANGUP, endpos)

@@ -39,7 +39,13 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from callcenter.asterisk.agi import AgiChannel, AgiError, AgiHangupError, AgiNotPlayedError
+from callcenter.asterisk.agi import (
+    AgiChannel,
+    AgiError,
+    AgiHangupError,
+    AgiNotPlayedError,
+    RecordResult,
+)
 from callcenter.asterisk.channel_vars import (
     CALL_UUID,
     CUSTOMER_ID,
@@ -415,13 +421,8 @@ class IvrService:
         await asyncio.to_thread(self._speech_dir.mkdir, parents=True, exist_ok=True)
         base = self._speech_dir / f"{call.call_ids[0]}-{uuid.uuid4().hex[:8]}"
         try:
-            recorded = await call.channel.record_file(
-                str(base),
-                "wav",
-                escape_digits="#",
-                timeout_ms=VOICE_MAX_MS,
-                beep=True,
-                silence_s=VOICE_SILENCE_S,
+            recorded = await _record(
+                call, str(base), timeout_ms=VOICE_MAX_MS, silence_s=VOICE_SILENCE_S
             )
             if recorded.endpos <= 0:
                 return Result(ok=False)
@@ -445,19 +446,31 @@ class IvrService:
         async with asyncio.timeout(self._lookup_timeout):
             target = await service.voicemail_target(context)
         await asyncio.to_thread(Path(target.path).parent.mkdir, parents=True, exist_ok=True)
-        recorded = await call.channel.record_file(
-            target.path,
-            "wav",
-            escape_digits="#",
-            timeout_ms=request.max_seconds * 1000,
-            beep=True,
-            silence_s=VOICEMAIL_SILENCE_S,
+        recorded = await _record(
+            call, target.path, timeout_ms=request.max_seconds * 1000, silence_s=VOICEMAIL_SILENCE_S
         )
         # a message usually ends with the caller hanging up: it is filed all the same
         async with asyncio.timeout(self._lookup_timeout):
             return await service.file_voicemail(
                 context, target, queue=request.queue, seconds=recorded.endpos / SAMPLE_RATE
             )
+
+
+async def _record(call: _Call, path: str, *, timeout_ms: int, silence_s: int) -> RecordResult:
+    """RECORD FILE after a beep; without it when Asterisk has no beep sound to play."""
+    try:
+        return await call.channel.record_file(
+            path, "wav", escape_digits="#", timeout_ms=timeout_ms, beep=True, silence_s=silence_s
+        )
+    except AgiNotPlayedError as exc:
+        log.error(
+            "IVR call %s: Asterisk cannot play the beep (%s); recording without it",
+            call.call_ids[0],
+            exc.text,
+        )
+    return await call.channel.record_file(
+        path, "wav", escape_digits="#", timeout_ms=timeout_ms, beep=False, silence_s=silence_s
+    )
 
 
 class _Call:

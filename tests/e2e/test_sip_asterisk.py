@@ -315,3 +315,60 @@ async def test_with_the_platform_down_the_caller_still_reaches_line_1(
     events = [line.split("|")[2:5] for line in queue_log.splitlines()]
     assert ["line1", "NONE", "ENTERQUEUE"] in events
     assert ["line1", "101", "CONNECT"] in events
+
+
+async def test_an_operator_transfers_the_caller_to_line_2(rig: Rig) -> None:
+    first = await rig.sign_in("101")
+    await rig.sign_in("106")  # line 2
+    with (
+        phone(rig.asterisk, "101", rig.work, answer_after=1.0),
+        phone(rig.asterisk, "106", rig.work, answer_after=1.0),
+    ):
+        caller = asyncio.create_task(
+            place_call(
+                rig.asterisk, rig.work, [Speak(), Pause(INTRO + 2), Keys("0")], hang_up_after=35
+            )
+        )
+        async with asyncio.timeout(60):
+            while True:
+                live = (await rig.http.get("/api/v1/me/calls/live", headers=first)).json()
+                if live and live[0]["answered_at"]:
+                    break
+                await asyncio.sleep(0.2)
+        moved = await rig.http.post(
+            "/api/v1/me/calls/transfer",
+            headers=first,
+            json={"channel": live[0]["linkedid"], "target_kind": "line", "target": "2"},
+        )
+        assert moved.status_code == 200, moved.text
+        run = await caller
+    assert run.returncode == 0, run.errors
+    call = await rig.last_call()
+    assert call["disposition"] == "answered"
+    assert call["transfer_count"] == 1
+    queue_log = (rig.asterisk.log_dir / "queue_log").read_text()
+    events = [line.split("|")[2:5] for line in queue_log.splitlines()]
+    assert [e[0] for e in events if e[2] == "CONNECT"] == ["line1", "line2"]
+
+
+async def test_a_voice_message_becomes_an_appeal(rig: Rig) -> None:
+    # 4 other questions, 2 leave a message: the caller speaks, ends with #, and is told the
+    # appeal's number
+    run = await place_call(
+        rig.asterisk,
+        rig.work,
+        [Speak(), Pause(INTRO + 2), Keys("4"), Pause(2), Keys("2"), Pause(7), Speak(), Pause(8),
+         Keys("#")],
+        hang_up_after=15,
+    )  # fmt: skip
+    assert run.returncode == 0, run.errors
+    call = await rig.last_call()
+    assert call["ivr_path"] == ["4", "2"]
+    found = (await rig.http.get("/api/v1/voicemails", headers=rig.headers)).json()
+    items = found["items"] if isinstance(found, dict) else found
+    assert len(items) == 1, found
+    message = items[0]
+    assert message["caller_number"] == "+79161234567"
+    assert message["appeal_id"] is not None
+    assert message["call_id"] == call["id"]
+    assert message["duration_seconds"] > 3
