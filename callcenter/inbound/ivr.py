@@ -245,13 +245,16 @@ class IvrService:
             return self._flows.get(None)
 
     async def _call_ids(self, channel: AgiChannel) -> tuple[uuid.UUID, ...]:
+        """The ids the call record may have, the one it has first: the dialplan's CALL_UUID
+        (the record is published under it), else the id derived from the Linkedid. The first
+        one names the call in the IVR's log lines and outcome."""
         linkedid = await channel.get_variable("CHANNEL(linkedid)") or channel.env.uniqueid
         ids = [call_id_for_linkedid(linkedid)]
         given = await channel.get_variable(CALL_UUID)
         if given and _CANONICAL_UUID.fullmatch(given.strip()):
             other = uuid.UUID(given.strip())
             if other not in ids:
-                ids.append(other)
+                ids.insert(0, other)
         return tuple(ids)
 
     async def _identify(self, number: str) -> CallerInfo:

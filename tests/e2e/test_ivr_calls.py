@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ from callcenter.db.repositories import customers as customers_repo
 from callcenter.db.repositories import localities as localities_repo
 from callcenter.db.repositories import outages as outages_repo
 from callcenter.domain.appeals import AppealChannel, AppealKind
-from callcenter.domain.calls import CallTracker, Disposition, call_id_for_linkedid
+from callcenter.domain.calls import CallTracker, Disposition
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.grid_applications import GridApplicationStatus
 from callcenter.domain.ivr import Outcome
@@ -88,8 +89,9 @@ class Rig:
         return handle
 
     async def outcome_for(self, handle: CallHandle, within: float = 10.0) -> IvrOutcome:
-        """The IVR's account of the call (the session may end just after the channel)."""
-        call_id = call_id_for_linkedid(handle.linkedid)
+        """The IVR's account of the call (the session may end just after the channel); it
+        names the call by the call record's id, the CALL_UUID the call was given."""
+        call_id = uuid.UUID(handle.call_uuid)
         async with asyncio.timeout(within):
             while True:
                 for outcome in self.outcomes:

@@ -110,8 +110,6 @@ def test_the_prompts_folder_is_absolute_whatever_the_setting(
     # Asterisk looks a relative sound name up under its own sounds folder
     monkeypatch.chdir(tmp_path)
     assert load_settings().prompts_cache_dir == tmp_path.resolve() / "var" / "prompts"
-    assert load_settings(prompts_cache_dir="/srv/prompts").prompts_cache_dir == Path(
-        "/srv/prompts"
-    )
+    assert load_settings(prompts_cache_dir="/srv/prompts").prompts_cache_dir == Path("/srv/prompts")
     with pytest.raises(SettingsError, match=r"PROMPTS_ASTERISK_DIR.*absolute"):
         load_settings(prompts_asterisk_dir="prompts")
