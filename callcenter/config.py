@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -153,6 +154,14 @@ class Settings(BaseSettings):
         # an empty path variable means "not set", not the current directory
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("agi_failover_queue")
+    @classmethod
+    def _failover_queue(cls, value: str) -> str:
+        # rendered into extensions.conf as CC_FAILOVER_QUEUE
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ValueError("must be a queue name (letters, digits, '-' or '_')")
         return value
 
     @field_validator("prompts_cache_dir")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from callcenter.asterisk import channel_vars
+from callcenter.config import Settings
 from tests.adapters.asterisk.test_asterisk_conf_parser import (
     ConfFile,
     Context,
@@ -281,7 +282,10 @@ def test_queue_names_in_the_dialplan_are_queues_and_every_queue_is_routable(
             set_var = re.fullmatch(r"(?:CC_QUEUE|CC_OVERFLOW)=(.*)", args) if app == "Set" else None
             if set_var and set_var.group(1) and "${" not in set_var.group(1):
                 named.add(set_var.group(1))
-    named |= {globals_["CC_FAILOVER_QUEUE"], globals_["CC_OVERFLOW_QUEUE"]}
+    # the fail-over queue is the platform's CALLCENTER_AGI_FAILOVER_QUEUE (one source)
+    assert globals_["CC_FAILOVER_QUEUE"] == "@@FAILOVER_QUEUE@@"
+    named = {name for name in named if not PLACEHOLDER.match(name)}
+    named |= {Settings().agi_failover_queue, globals_["CC_OVERFLOW_QUEUE"]}
     assert named <= defined
     # the IVR's target must match an `acd` extension, and each of those is one queue
     assert set(dialplan["acd"].extens) == defined
@@ -360,7 +364,6 @@ def test_the_ivr_falls_back_to_line1_when_the_platform_is_down(
     assert not any("AGISTATUS" in args and app == "GotoIf" for app, args in after)
     failover = steps[by_label["failover"] :]
     assert (failover[0].app, failover[0].args) == ("Set", "IVR_FAILOVER=1")
-    assert globals_["CC_FAILOVER_QUEUE"] == "line1"
     assert any(s.args == "acd,${CC_QUEUE},1" for s in failover)
     queue_step = next(s for s in dialplan["acd-wait"].steps() if s.app == "Queue")
     assert queue_step.args.startswith("${CC_QUEUE},")
