@@ -283,5 +283,6 @@ async def main() -> int:
     print(line)
     return 0
 
+
 if __name__ == "__main__":
     sys.exit(asyncio.run(main()))

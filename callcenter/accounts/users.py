@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from callcenter.db.models import User
-from callcenter.db.repositories import users as users_repo
 from callcenter.passwords import hash_password, verify_password
+from callcenter.ports.records import User
+from callcenter.ports.stores import Stores, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -17,8 +15,8 @@ log = logging.getLogger(__name__)
 _DUMMY_HASH = hash_password("no-such-user")
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
-    user = await users_repo.get_by_username(session, username)
+async def authenticate(tx: Stores, username: str, password: str) -> User | None:
+    user = await tx.users.get_by_username(username)
     if user is None:
         verify_password(password, _DUMMY_HASH)
         return None
@@ -27,10 +25,8 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user
 
 
-async def ensure_admin(
-    session_factory: async_sessionmaker[AsyncSession], username: str, password: str
-) -> None:
+async def ensure_admin(session_factory: Transactions, username: str, password: str) -> None:
     """Create the bootstrap administrator, or reset its password and role if it exists."""
-    async with session_factory.begin() as session:
-        await users_repo.upsert_admin(session, username, hash_password(password))
+    async with session_factory.begin() as tx:
+        await tx.users.upsert_admin(username, hash_password(password))
     log.info("bootstrap administrator %r is ready", username)
