@@ -304,11 +304,21 @@ class IvrService:
             if isinstance(command, Play):
                 for prompt in command.prompts:
                     name = await self._file(prompt)
+                    barge_in = (
+                        command.barge_in
+                        and call.pending_key is None
+                        and prompt.where != NOTICE_WHERE
+                    )
                     if name is not None:
-                        await self._stream(call, prompt, name, "")
+                        digit = await self._stream(call, prompt, name, ALL_KEYS if barge_in else "")
+                        if digit is not None:
+                            call.pending_key = digit
                     if prompt.where == NOTICE_WHERE:
                         await channel.set_variable(RECORDING_NOTICE, state.notice_version)
             elif isinstance(command, AskKey):
+                if call.pending_key is not None:  # pressed during the greeting
+                    key, call.pending_key = call.pending_key, None
+                    return Key(key)
                 for prompt in command.prompts:
                     name = await self._file(prompt)
                     if name is None:
@@ -482,6 +492,7 @@ class _Call:
         self._path = ""
         self._customer: int | None = None
         self._closed = False
+        self.pending_key: str | None = None  # pressed during the greeting, not yet answered
 
     async def _set(
         self, *, path: str | None = None, customer: int | None = None, closed: bool | None = None

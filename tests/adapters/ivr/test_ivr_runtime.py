@@ -251,7 +251,9 @@ async def test_a_known_caller_keys_a_reading_over_real_agi_commands(make_rig: An
         ["SET", "VARIABLE", "CUSTOMER_ID", "7"],
     ]
     greeting, notice = asterisk.sent("STREAM FILE")[:2]
-    assert greeting[3] == notice[3] == ""  # the greeting and the notice are said in full
+    # a key interrupts the greeting (here the caller's first key, 2) and answers the main
+    # menu; the recording notice is said in full all the same
+    assert (greeting[3], notice[3]) == (ANY_KEY, "")
     assert rig.renderer.texts[:2] == [
         "Здравствуйте! Вы позвонили в контакт-центр энергосбытовой компании.",
         "Для улучшения качества обслуживания все разговоры записываются.",
@@ -302,6 +304,24 @@ async def test_prompts_asterisk_cannot_play_are_skipped_and_the_caller_is_served
     assert any(
         "not played" in r.getMessage() and greeting in r.getMessage() for r in caplog.records
     )
+
+
+async def test_a_key_during_the_greeting_is_taken_after_the_notice_is_said_in_full(
+    make_rig: Any,
+) -> None:
+    rig = await make_rig()
+    asterisk = await rig.call([("key", "0")])  # 0 pressed while the greeting plays
+    streamed = asterisk.sent("STREAM FILE")
+    assert [c[3] for c in streamed] == [ANY_KEY, "", ""]  # greeting, notice, transfer prompt
+    assert (
+        rig.renderer.texts[1] == "Для улучшения качества обслуживания все разговоры записываются."
+    )
+    assert "Соединяю с оператором. Пожалуйста, оставайтесь на линии." in rig.renderer.texts
+    commands = asterisk.commands
+    assert commands.index(["SET", "VARIABLE", "RECORDING_NOTICE", "2025-01"]) < commands.index(
+        ["SET", "VARIABLE", "IVR_TARGET", "line1"]
+    )
+    assert rig.outcomes[0].path == ("0",)
 
 
 async def test_self_service_then_operator_is_not_closed_by_the_ivr(make_rig: Any) -> None:
