@@ -372,3 +372,19 @@ async def test_a_voice_message_becomes_an_appeal(rig: Rig) -> None:
     assert message["appeal_id"] is not None
     assert message["call_id"] == call["id"]
     assert message["duration_seconds"] > 3
+
+
+async def test_a_key_pressed_during_the_greeting_is_taken_after_the_notice(rig: Rig) -> None:
+    await rig.sign_in("101")
+    with phone(rig.asterisk, "101", rig.work, answer_after=1.0):
+        run = await place_call(
+            rig.asterisk, rig.work, [Speak(), Pause(2), Keys("0")], hang_up_after=20
+        )
+    assert run.returncode == 0, run.errors
+    call = await rig.last_call()
+    assert call["disposition"] == "answered"
+    assert call["ivr_path"] == ["0"]
+    assert call["recording_notice_version"] == "2025-01"
+    # the greeting cut short, the notice (4 s) and the transfer prompt (4 s): well before the
+    # main menu would have ended (about 22 s)
+    assert call["ivr_seconds"] < 14
