@@ -147,7 +147,10 @@ async def test_a_file_asterisk_cannot_open_answers_minus_one_on_a_live_channel(
         replies.append(await peer.command("CHANNEL STATUS"))
         await peer.command("SET VARIABLE IVR_TARGET line1")
 
-    agi, _sim, _outcome = await run_call(tmp_path, script, CallerScript(talk_time=1.0))
+    # the caller stays on the line far longer than the script takes (100 simulated s)
+    agi, _sim, _outcome = await run_call(
+        tmp_path, script, CallerScript(hangup_after=100.0), operators=False
+    )
     assert replies == [
         "200 result=-1 endpos=0",
         "200 result=-1 endpos=0",
