@@ -235,13 +235,17 @@ def _docs_routes(app: FastAPI) -> APIRouter:
 
     @docs.get("/redoc", response_class=HTMLResponse)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        page = get_redoc_html(
             openapi_url=openapi_url,
             title=f"{app.title} — ReDoc",
             redoc_js_url="/vendor/redoc/redoc.standalone.js",
             redoc_favicon_url="/static/favicon.svg",
             with_google_fonts=False,
         )
+        # ReDoc always draws its vendor's logo from cdn.redoc.ly (no option turns it off); the
+        # browser refuses it here and ReDoc hides the broken image, so the page stays offline
+        page.headers["Content-Security-Policy"] = "img-src 'self' data: blob:"
+        return page
 
     return docs
 

@@ -1,7 +1,7 @@
 """call attempt result (abandoned, machine, busy...); campaign abandon target
 
 Revision ID: 0006
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-06 20:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0007"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
