@@ -6,8 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from callcenter import __version__
+from callcenter.accounts.throttle import SignInThrottle
+from callcenter.api import hardening
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
@@ -35,13 +38,22 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
             if manage_lifecycle:
                 await platform.stop()
 
-    app = FastAPI(
+    # The docs page and its scripts are served by the platform itself (no CDN): it must
+    # work on a call-centre network without internet access.
+    app = FastAPIOffline(
         title="Callcenter",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
     )
     app.state.platform = platform
+    settings = platform.settings
+    hardening.install(app, max_body_bytes=settings.http_max_body_bytes)
+    app.state.signin_throttle = SignInThrottle(
+        max_failures_per_user=settings.signin_max_failures,
+        max_failures_per_address=settings.signin_address_max_failures,
+        lockout_seconds=settings.signin_lockout_seconds,
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)

@@ -6,6 +6,7 @@ import logging
 import sys
 from typing import NoReturn
 
+from callcenter import logsafe
 from callcenter.config import Settings, SettingsError, load_settings
 
 
@@ -22,6 +23,7 @@ def settings_or_exit() -> Settings:
 
 
 def setup_logging(level: str) -> None:
+    logsafe.install()  # caller IDs, AGI script names, user names: escaped, never raw
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
