@@ -21,15 +21,14 @@ CALL = "7d1f0c2e-3b8a-4c1e-9d61-6a3f5b2c9e10"
 
 
 async def test_ami_dropped_mid_originate_places_no_second_call() -> None:
-    async with FakeAmiServer() as ami:
-        async with running_client(ami, RecordingListener()) as client:
-            ami.drop_next_originates = 1
-            ami.create_channel_before_drop = True  # Asterisk started the call, then the link died
-            queued = await client.originate(
-                "Local/89157001122@outbound", context="ivr", exten="88001000000", channel_id=CALL
-            )
-            assert queued.already_running  # reported as placed
-            assert len(ami.actions("Originate")) == 1  # and the customer's phone rang once
+    async with FakeAmiServer() as ami, running_client(ami, RecordingListener()) as client:
+        ami.drop_next_originates = 1
+        ami.create_channel_before_drop = True  # Asterisk started the call, then the link died
+        queued = await client.originate(
+            "Local/89157001122@outbound", context="ivr", exten="88001000000", channel_id=CALL
+        )
+        assert queued.already_running  # reported as placed
+        assert len(ami.actions("Originate")) == 1  # and the customer's phone rang once
 
 
 async def test_asterisk_restart_is_noticed_and_the_link_comes_back() -> None:
