@@ -148,7 +148,7 @@ class RecordingUpkeep:
                 return
             rec.state = RecordingState.RECORDING
             outcome = await self._core.complete_in(session, rec)
-            if outcome.status is not CompletionStatus.COMPLETE:
+            if outcome.status not in (CompletionStatus.COMPLETE, CompletionStatus.EMPTY):
                 rec.state = RecordingState.MISSING
             else:
                 report.completed += 1
@@ -355,7 +355,8 @@ class RecordingUpkeep:
                 rec is None
                 or rec.delete_after is None
                 or rec.delete_after > now
-                or rec.state not in (*PLAYABLE_STATES, RecordingState.MISSING)
+                or rec.state
+                not in (*PLAYABLE_STATES, RecordingState.MISSING, RecordingState.EMPTY)
             ):
                 return None
             rule = self._core.policy.for_rule(rec.rule_name)

@@ -11,6 +11,7 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -163,6 +164,7 @@ async def test_restart_mid_call_closes_the_call_as_interrupted(
             await client.drain(10)
             await first.flush()
         await first.stop()  # the platform stops mid-call; Asterisk then loses the call too
+        stopped = datetime.now(UTC)
         again = CallEvents(
             session_factory,
             tracker=CallTracker(inbound_numbers={"88001000000"}, inbound_contexts={"ivr"}),
@@ -173,6 +175,11 @@ async def test_restart_mid_call_closes_the_call_as_interrupted(
         await again.stop()
     ((_, disposition, queue, _, ended),) = await _calls(session_factory)
     assert (disposition, queue, ended) == ("interrupted", "line1", True)
+    async with session_factory() as session:
+        (call,) = await session.scalars(select(Call))
+    # it ended (as far as anyone can know) when the platform stopped, not when it came back
+    assert call.ended_at is not None
+    assert call.ended_at <= stopped
 
 
 def _pg_dsn(url: str) -> str:
