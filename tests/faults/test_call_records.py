@@ -186,6 +186,19 @@ def _pg_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+async def _wait_for_a_blocked_writer(watcher: asyncpg.Connection) -> None:
+    """Poll the server until one of our sessions waits on the lock (the writer is stuck)."""
+    for _ in range(600):
+        waiting = await watcher.fetchval(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)
+    pytest.fail("the call-record writer never reached the locked table")
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_database_stalled_during_an_event_burst_loses_nothing(
@@ -200,12 +213,7 @@ async def test_database_stalled_during_an_event_burst_loses_nothing(
         await blocking.start()
         await blocker.execute("LOCK TABLE telephony_events IN ACCESS EXCLUSIVE MODE")
         await rig.push(frames[:20])
-        async with asyncio.timeout(30):  # the writer is now stuck on the lock
-            while not await watcher.fetchval(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            ):
-                await asyncio.sleep(0.05)
+        await _wait_for_a_blocked_writer(watcher)
         await rig.push(frames[20:])  # the burst goes on meanwhile: the AMI link keeps up
         assert rig.client.connected
         await blocking.rollback()  # the database comes back
