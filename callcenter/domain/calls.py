@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from callcenter.domain import phones
 from callcenter.domain.telephony import (
     AgentCalled,
     AgentCompleted,
@@ -173,6 +174,19 @@ def clean_number(value: str | None) -> str | None:
     if cleaned is None:
         return None
     return cleaned.replace(" ", "")[:MAX_NUMBER]
+
+
+_NUMBER_SPELLING = re.compile(r"\+?[\d()\-.]+")
+
+
+def stored_number(value: str | None) -> str | None:
+    """The one form a number is stored in: E.164 when it is a public number in any usual
+    spelling ('8 916 123-45-67', '+79161234567'); extensions and names ('101', 'busy') as
+    they are. Searches accept any spelling (`phones.search_forms`)."""
+    cleaned = clean_number(value)
+    if not cleaned or not _NUMBER_SPELLING.fullmatch(cleaned):
+        return cleaned
+    return phones.normalise_or_keep(cleaned)
 
 
 def _clean_char(ch: str) -> str:
@@ -724,14 +738,14 @@ class CallTracker:
         if uniqueid != call.primary:
             return
         if call.caller_number is None:
-            call.caller_number = clean_number(event.caller_id_num)
+            call.caller_number = stored_number(event.caller_id_num)
         if call.caller_name is None:
             call.caller_name = clean_text(event.caller_id_name, MAX_NAME)
         if call.first_exten is None and isinstance(event, ChannelCreated):
             call.first_exten = clean_number(event.exten)
         if not call.inbound and call.ended_at is None and self._is_inbound_entry(event):
             call.inbound = True
-            call.dialled_number = clean_number(event.exten)
+            call.dialled_number = stored_number(event.exten)
             if not call.partial:
                 # seen from the middle, we cannot tell when (or whether) the IVR began
                 call.ivr_started_at = event.at
@@ -1003,7 +1017,7 @@ def _dialled_from(dial: str | None) -> str | None:
     if not dial:
         return None
     resource = dial.split("/", 1)[-1]
-    return clean_number(resource.split("@", 1)[0])
+    return stored_number(resource.split("@", 1)[0])
 
 
 def _parse_ivr_path(value: str) -> tuple[str, ...]:

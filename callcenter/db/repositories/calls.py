@@ -59,7 +59,8 @@ class CallFilter:
 
     since: datetime | None = None  # started_at >= since
     until: datetime | None = None  # started_at < until
-    number: str | None = None  # caller's or dialled number, exact
+    number: str | None = None  # caller's or dialled number, exact, in any of its forms
+    number_forms: tuple[str, ...] = ()
     queue_name: str | None = None
     operator_id: int | None = None
     disposition: Disposition | None = None
@@ -75,7 +76,8 @@ def _filtered(stmt: Select[Any], flt: CallFilter) -> Select[Any]:
     if flt.until is not None:
         stmt = stmt.where(Call.started_at < flt.until)
     if flt.number is not None:
-        stmt = stmt.where(or_(Call.caller_number == flt.number, Call.dialled_number == flt.number))
+        forms = flt.number_forms or (flt.number,)
+        stmt = stmt.where(or_(Call.caller_number.in_(forms), Call.dialled_number.in_(forms)))
     if flt.queue_name is not None:
         stmt = stmt.where(Call.queue_name == flt.queue_name)
     if flt.operator_id is not None:

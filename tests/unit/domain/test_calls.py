@@ -159,7 +159,10 @@ def test_answered_inbound_call_record(tracker: CallTracker) -> None:
     assert call.id == call_id_for_linkedid(LID)
     assert call.direction is Direction.INBOUND
     assert call.disposition is Disposition.ANSWERED
-    assert (call.caller_number, call.dialled_number) == ("+79161234567", "88001000000")
+    assert (call.caller_number, call.dialled_number) == (
+        "+79161234567",
+        "+78001000000",
+    )  # stored in E.164
     assert call.ivr_path == ("1",)
     assert call.ivr_seconds == 10.0
     assert call.wait_seconds == 2.0
@@ -482,7 +485,7 @@ def test_failed_originate_that_made_no_channel(tracker: CallTracker) -> None:
     assert call.direction is Direction.OUTBOUND
     assert call.disposition is Disposition.FAILED
     assert call.originate_reason == 5
-    assert call.dialled_number == "89161234567"
+    assert call.dialled_number == "+79161234567"  # stored in E.164
 
 
 def test_failed_originate_found_by_its_dial_string(tracker: CallTracker) -> None:
