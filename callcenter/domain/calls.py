@@ -829,6 +829,21 @@ class CallTracker:
                 call.recording_notice = clean_text(value, 32) or None
             case TrackedVariable.IVR_TARGET:
                 pass  # where the IVR sent the caller shows up as QueueCallerJoin anyway
+            case TrackedVariable.DIAL_OPERATOR:
+                # an operator's own call: theirs from the start, their extension the caller
+                interface = clean_text(value, MAX_TARGET)
+                if interface and call.operator_interface is None:
+                    call.operator_interface = interface
+                    call.current_operator = interface
+                    # PJSIP/101 or Local/101@agents: the caller is extension 101
+                    extension = interface.rsplit("/", 1)[-1].split("@", 1)[0]
+                    call.caller_number = stored_number(extension)
+            case TrackedVariable.DIAL_NUMBER:
+                number = stored_number(value)
+                if number:
+                    call.dialled_number = number
+                    # a public number is an outbound call; an extension stays internal
+                    call.originated = call.originated or number.startswith("+")
 
     def _dtmf(self, call: _Call, event: DtmfReceived) -> None:
         in_ivr = (

@@ -408,7 +408,13 @@ class CallControlService(UseCases):
                 channel_id=channel_id,
                 # the operator's phone shows whom it is about to call
                 caller_id_number=destination.number,
-                variables={"CALL_UUID": channel_id},
+                variables={
+                    "CALL_UUID": channel_id,
+                    # the call record: whose call it is and whom it is to (not the phone's
+                    # caller ID, which shows the callee on the operator's display)
+                    "DIAL_OPERATOR": me.interface or channel,
+                    "DIAL_NUMBER": destination.number,
+                },
             )
         except AmiError as exc:
             raise _pbx_error("Originate", exc) from exc

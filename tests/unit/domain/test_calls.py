@@ -596,3 +596,33 @@ def test_every_ring_of_an_operator_is_a_leg(tracker: CallTracker) -> None:
         None,
         t(26),
     )
+
+
+def test_an_operators_dial_out_is_their_outbound_call_to_the_number_dialled(
+    tracker: CallTracker,
+) -> None:
+    """Issue 16, row 6: Originate rings the operator's phone (its caller ID shows the callee),
+    then dials out; the record names the operator, the number and the direction."""
+    phone = {
+        "channel": "PJSIP/op101-00000007",
+        "caller_id_num": "+79157001122",  # what the operator's display shows
+        "caller_id_name": "",
+        "context": "outbound",
+        "exten": "89157001122",
+    }
+    tracker.apply(created(0, **phone))
+    for variable, value in (
+        (TrackedVariable.DIAL_OPERATOR, "PJSIP/op101"),
+        (TrackedVariable.DIAL_NUMBER, "+79157001122"),
+    ):
+        tracker.apply(
+            ChannelVariableSet(
+                name="VarSet", at=t(0), variable=variable, value=value, **on(**phone)
+            )
+        )
+    update = tracker.apply(hangup(30, **phone))
+    assert update is not None
+    call = update.record
+    assert call.direction is Direction.OUTBOUND
+    assert call.operator_interface == "PJSIP/op101"
+    assert (call.caller_number, call.dialled_number) == ("op101", "+79157001122")
