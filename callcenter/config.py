@@ -117,7 +117,7 @@ class Settings(BaseSettings):
     vosk_model_path: Path | None = None
 
     demo_traffic: bool = True
-    demo_wrap_up_seconds: float = Field(default=10.0, ge=0, le=600)
+    demo_wrap_up_seconds: float = Field(default=15.0, ge=0, le=600)
 
     flows_default: str = "main"
     flows_watch: bool = True

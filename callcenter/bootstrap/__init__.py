@@ -23,7 +23,7 @@ from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.ports import PbxLink
 
 if TYPE_CHECKING:
-    from callcenter.acd.service import AcdService
+    from callcenter.acd.service import AcdService, AcdSettings
     from callcenter.asterisk.agi import AgiServer
     from callcenter.asterisk.ami import ResyncSnapshot
     from callcenter.asterisk.frames import AmiFrame
@@ -141,6 +141,18 @@ class _AgiComponent:
         await self.server.stop(grace=5.0)
 
 
+def acd_settings(settings: Settings) -> AcdSettings:
+    """The ACD's rules; with the simulator, its operators' after-call work is the demo's
+    (nobody presses "ready" on a simulated phone, so the 5-minute default would idle them)."""
+    from callcenter.acd.service import AcdSettings
+
+    if settings.uses_simulator:
+        return AcdSettings(
+            timezone=settings.local_timezone, wrap_up_seconds=settings.demo_wrap_up_seconds
+        )
+    return AcdSettings(timezone=settings.local_timezone)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -179,7 +191,7 @@ def _email_sender(settings: Settings) -> Any:
 def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
     """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
     from callcenter.acd.agi_scripts import acd_agi_routes
-    from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
+    from callcenter.acd.service import AcdAmiListener, AcdService
     from callcenter.asterisk.agi import AgiServer
     from callcenter.asterisk.ami import AmiClient
     from callcenter.asterisk.link import AmiPbxLink
@@ -230,7 +242,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     )
 
     listener = AmiFanout(calls)
-    acd = AcdService(factory, settings=AcdSettings(timezone=settings.local_timezone))
+    acd = AcdService(factory, settings=acd_settings(settings))
     client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
