@@ -64,14 +64,14 @@ if __package__ in (None, ""):  # `python bench/load.py`: make the repo importabl
 
 from sqlalchemy import func, select
 
-from callcenter.asterisk.ami_events import parse_frame
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.bootstrap import Platform, build_platform
 from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import TelephonyEvent
 from callcenter.db.seed import seed_demo
+from callcenter.pbx.events import parse_frame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.recordings.call_hooks import CallRecordingHooks
 from callcenter.sim import agi_client
 from callcenter.sim.ami_server import AmiSession

@@ -8,7 +8,7 @@ call enters the same queue (`transfer,<queue>`) with the highest priority and th
 variable QUEUED_CALLBACK=1, so the first free operator takes it and its call record says it
 was a queued callback. A customer who does not answer is tried again a few times.
 
-Callbacks live in memory: a platform restart forgets the ones not yet made (see the report).
+Callbacks live in memory: a platform restart forgets the ones not yet made.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from callcenter.asterisk import channel_vars
-from callcenter.asterisk.ami_errors import AmiError
 from callcenter.common.access import Conflict, InvalidInput
+from callcenter.domain import dialplan
 from callcenter.domain.acd import CALLBACK_PRIORITY
 from callcenter.domain.telephony import (
     AgentConnected,
@@ -33,6 +32,8 @@ from callcenter.domain.telephony import (
     QueueCallerAbandoned,
     TelephonyEvent,
 )
+from callcenter.pbx import channel_vars
+from callcenter.pbx.ami_errors import AmiError
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +86,10 @@ class CallbackRules:
     max_attempts: int = 3
     retry_seconds: float = 120.0
     ring_seconds: float = 30.0
-    outbound_context: str = "outbound"  # where Local/<number>@<this> dials the public network
-    target_context: str = "transfer"  # <queue>@<this> puts the answered customer in the queue
+    # where Local/<number>@<this> dials the public network
+    outbound_context: str = dialplan.OUTBOUND_CONTEXT
+    # <queue>@<this> puts the answered customer in the queue
+    target_context: str = dialplan.TRANSFER_CONTEXT
     caller_id_number: str | None = None  # what the customer sees (the 8-800 number)
     caller_id_name: str = "Контакт-центр"
 

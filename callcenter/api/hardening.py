@@ -5,7 +5,8 @@
 - JSON bodies may not carry NUL characters or lone UTF-16 surrogates (PostgreSQL cannot store
   either, and no caller-facing text needs them): 422 naming the field;
 - validation errors never echo the input back (a 50 MB body must not come back as 50 MB);
-- a number too large for the database (>= 2^63) is a 422, not a 500.
+- a number too large for the database (>= 2^63) is a 422, not a 500; a database that
+  fails is a 503 (a clash between two changes a 409), never a stack trace.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from callcenter.ports.stores import StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -163,12 +165,23 @@ def install(app: FastAPI, *, max_body_bytes: int) -> None:
             status_code=422, content={"detail": "a number or date in the request is out of range"}
         )
 
-    @app.exception_handler(DBAPIError)
-    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
-        if _is_out_of_range(exc.orig if exc.orig is not None else exc):
+    @app.exception_handler(StoreError)
+    async def _database(request: Request, exc: StoreError) -> JSONResponse:
+        cause = exc.__cause__
+        orig = getattr(cause, "orig", None) or cause or exc
+        if _is_out_of_range(exc) or _is_out_of_range(orig):
             return JSONResponse(
                 status_code=422,
                 content={"detail": "a number or date in the request is out of range"},
             )
-        log.error("database error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(status_code=500, content={"detail": "internal error"})
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc)
+        if isinstance(exc, StoreConflict):
+            return JSONResponse(
+                status_code=409,
+                content={
+                    "detail": "the change clashes with another one made at the same time; try again"
+                },
+            )
+        return JSONResponse(
+            status_code=503, content={"detail": "the database is not answering; try again"}
+        )

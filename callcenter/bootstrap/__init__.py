@@ -15,20 +15,27 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.acd.callbacks import CallbackRules
+from callcenter.acd.service import AcdSettings
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
-from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.ports import PbxLink
+from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
+from callcenter.db.health import probe_database
+from callcenter.domain import dialplan
+from callcenter.domain.acd import OverflowPolicy, SurgeRule
+from callcenter.outbound.campaigns import EmailPort, SmsPort
+from callcenter.ports.health import DatabaseProbe
+from callcenter.ports.pbx import PbxLink
 
 if TYPE_CHECKING:
     from callcenter.acd.service import AcdService, AcdSettings
     from callcenter.asterisk.agi import AgiServer
-    from callcenter.asterisk.ami import ResyncSnapshot
-    from callcenter.asterisk.frames import AmiFrame
     from callcenter.calls.records import CallEvents
     from callcenter.outbound.dialer import DialerService
+    from callcenter.pbx.frames import AmiFrame
+    from callcenter.pbx.listener import ResyncSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +50,7 @@ class Component(Protocol):
 class Platform:
     settings: Settings
     engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: SessionFactory
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
@@ -52,10 +59,13 @@ class Platform:
     agi: AgiServer | None = None
     dialer: DialerService | None = None
     acd: AcdService | None = None
-    sms: Any = None
-    email: Any = None
+    sms: SmsPort | None = None
+    email: EmailPort | None = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
+
+    async def probe_database(self, *, limit_seconds: float = 3.0) -> DatabaseProbe:
+        return await probe_database(self.engine, limit_seconds=limit_seconds)
 
     def __post_init__(self) -> None:
         if self.recordings is None:
@@ -116,7 +126,7 @@ class AmiFanout:
     async def on_event(self, frame: AmiFrame, received_at: datetime) -> None:
         await self.calls.on_event(frame, received_at)
         if self.dialer is not None and (frame.event or "").lower() == "originateresponse":
-            from callcenter.asterisk.ami_results import OriginateOutcome
+            from callcenter.pbx.results import OriginateOutcome
 
             outcome = OriginateOutcome.from_frame(frame)
             if outcome is not None and outcome.channel_id:
@@ -141,23 +151,11 @@ class _AgiComponent:
         await self.server.stop(grace=5.0)
 
 
-def acd_settings(settings: Settings) -> AcdSettings:
-    """The ACD's rules; with the simulator, its operators' after-call work is the demo's
-    (nobody presses "ready" on a simulated phone, so the 5-minute default would idle them)."""
-    from callcenter.acd.service import AcdSettings
-
-    if settings.uses_simulator:
-        return AcdSettings(
-            timezone=settings.local_timezone, wrap_up_seconds=settings.demo_wrap_up_seconds
-        )
-    return AcdSettings(timezone=settings.local_timezone)
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sms_gateway(settings: Settings) -> Any:
+def _sms_gateway(settings: Settings) -> SmsPort | None:
     if not settings.sms_gateway_url:
         return None
     from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
@@ -171,7 +169,7 @@ def _sms_gateway(settings: Settings) -> Any:
     )
 
 
-def _email_sender(settings: Settings) -> Any:
+def _email_sender(settings: Settings) -> EmailPort | None:
     if not settings.smtp_host:
         return None
     from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
@@ -185,6 +183,31 @@ def _email_sender(settings: Settings) -> Any:
             password=settings.smtp_password.get_secret_value(),
             security=SmtpSecurity(settings.smtp_security),
         )
+    )
+
+
+def acd_settings(settings: Settings) -> AcdSettings:
+    """The ACD's rules from the CALLCENTER_ACD_* settings. With the simulator its operators'
+    after-call work is the demo's: nobody presses "ready" on a simulated phone, so the
+    5-minute limit would idle every operator after each call."""
+    return AcdSettings(
+        wrap_up_seconds=settings.demo_wrap_up_seconds
+        if settings.uses_simulator
+        else settings.acd_wrap_up_seconds,
+        max_missed_rings=settings.acd_max_missed_rings,
+        overflow=OverflowPolicy(
+            wait_seconds=settings.acd_overflow_wait_seconds,
+            all_busy_seconds=settings.acd_overflow_all_busy_seconds,
+        ),
+        surge=SurgeRule(factor=settings.acd_surge_factor, min_calls=settings.acd_surge_min_calls),
+        auto_emergency=settings.acd_auto_emergency,
+        callback_enabled=settings.acd_callback_enabled,
+        callback_offer_min_wait_seconds=settings.acd_callback_offer_after_seconds,
+        callback=CallbackRules(
+            max_attempts=settings.acd_callback_max_attempts,
+            retry_seconds=settings.acd_callback_retry_seconds,
+        ),
+        timezone=settings.local_timezone,
     )
 
 
@@ -216,7 +239,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         factory,
         tracker=CallTracker(
             inbound_numbers={settings.inbound_number},
-            inbound_contexts={"from-trunk", "inbound-ivr", "ivr"},
+            inbound_contexts=set(dialplan.INBOUND_CONTEXTS),
         ),
     )
     recording_hooks = CallRecordingHooks(recordings.core)
@@ -231,7 +254,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         lookup_timeout=settings.ivr_lookup_timeout,
     )
     agi = AgiServer(
-        {"ivr": ivr.handler},
+        {dialplan.IVR_SCRIPT: ivr.handler},
         host=settings.agi_host,
         port=settings.agi_port,
         allowed_networks=settings.agi_allowed_networks,

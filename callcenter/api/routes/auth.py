@@ -15,8 +15,6 @@ from callcenter.accounts.users import authenticate
 from callcenter.api.deps import PlatformDep, SessionDep, UserDep
 from callcenter.api.schemas import TokenOut, UserOut
 from callcenter.api.tokens import issue_token
-from callcenter.db.repositories import audit as audit_repo
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -43,7 +41,7 @@ def _printable(username: str) -> bool:
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     platform: PlatformDep,
-    session: SessionDep,
+    tx: SessionDep,
     request: Request,
 ) -> TokenOut:
     throttle = _throttle(request)
@@ -51,7 +49,7 @@ async def token(
     username = form.username
     wait = throttle.retry_after(username, address, time.monotonic())
     if wait is not None:
-        await _audit_failure(session, "auth.sign_in_throttled", username, address, None)
+        await _audit_failure(tx, "auth.sign_in_throttled", username, address, None)
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             detail="too many failed sign-ins; try again later",
@@ -59,14 +57,12 @@ async def token(
         )
     user = None
     if _printable(username) and len(form.password) <= _MAX_PASSWORD:
-        user = await authenticate(session, username, form.password)
+        user = await authenticate(tx, username, form.password)
     if user is None:
         throttle.failed(username, address, time.monotonic())
-        known = (
-            await users_repo.get_by_username(session, username) if _printable(username) else None
-        )
+        known = await tx.users.get_by_username(username) if _printable(username) else None
         await _audit_failure(
-            session, "auth.sign_in_failed", username, address, known.id if known else None
+            tx, "auth.sign_in_failed", username, address, known.id if known else None
         )
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -88,21 +84,20 @@ async def token(
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in user")
-async def me(user: UserDep, session: SessionDep) -> UserOut:
-    row = await users_repo.get(session, user.id)
+async def me(user: UserDep, tx: SessionDep) -> UserOut:
+    row = await tx.users.get(user.id)
     if row is None:  # deleted between the auth check and now
         raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="user is gone")
     return UserOut.model_validate(row)
 
 
 async def _audit_failure(
-    session: SessionDep, action: str, username: str, address: str, user_id: int | None
+    tx: SessionDep, action: str, username: str, address: str, user_id: int | None
 ) -> None:
     # The name is stored escaped and cut short: it is whatever an attacker typed.
     shown = ascii(username[:_MAX_USERNAME])
     log.warning("%s for user name %s from %s", action, shown, address)
-    await audit_repo.append(
-        session,
+    await tx.audit.append(
         action,
         at=datetime.now(UTC),
         user_id=user_id,
@@ -111,4 +106,4 @@ async def _audit_failure(
         details={"username": shown},
         remote_addr=address,
     )
-    await session.commit()
+    await tx.commit()

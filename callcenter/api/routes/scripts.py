@@ -17,8 +17,8 @@ from callcenter.api.workstation import (
     WorkstationRoute,
     editors_only,
 )
-from callcenter.db.models import CallScript
 from callcenter.domain.call_scripts import ScriptAnswer
+from callcenter.ports.records import CallScript
 
 router = APIRouter(
     prefix="/api/v1/scripts",

@@ -13,8 +13,8 @@ from callcenter.api.workstation import (
     WorkstationRoute,
     editors_only,
 )
-from callcenter.db.models import Survey
 from callcenter.domain.surveys import Question
+from callcenter.ports.records import Survey
 
 router = APIRouter(
     prefix="/api/v1/surveys",
