@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from callcenter.asterisk.ami import AmiActionError, AmiConnectionLostError, Backoff
-from callcenter.asterisk.frames import AmiFrame, encode_frame
+from callcenter.pbx.frames import AmiFrame, encode_frame
 from tests.support.fake_ami import (
     AUTH_FAILED,
     FakeAmiServer,

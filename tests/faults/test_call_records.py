@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.asterisk.ami import AmiClient
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.calls.records import CallEvents
 from callcenter.db.models import Call, TelephonyEvent
 from callcenter.domain.calls import CallTracker
