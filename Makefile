@@ -70,3 +70,8 @@ bench-dialer: install
 ## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
 bench-load: install
 	$(BIN)/python -m bench.load
+
+.PHONY: bench-notify
+## bench-notify: 50,000 SMS through the job workers, the worker killed midway and restarted
+bench-notify: install
+	$(BIN)/python -m bench.notify

@@ -11,9 +11,12 @@ from fastapi_offline import FastAPIOffline
 from callcenter import __version__
 from callcenter.accounts.throttle import SignInThrottle
 from callcenter.api import hardening
+from callcenter.api.metrics import HttpMetrics
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
+from callcenter.api.routes import metrics as metrics_routes
+from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
 from callcenter.bootstrap import Platform
 
@@ -54,7 +57,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         max_failures_per_address=settings.signin_address_max_failures,
         lockout_seconds=settings.signin_lockout_seconds,
     )
+    app.add_middleware(HttpMetrics)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(calls.router)
@@ -62,5 +67,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
+    # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
+    app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
     return app

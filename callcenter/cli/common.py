@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import NoReturn
 
-from callcenter import logsafe
+from callcenter import log_setup, logsafe
 from callcenter.config import Settings, SettingsError, load_settings
 
 
@@ -22,12 +21,6 @@ def settings_or_exit() -> Settings:
         fail(str(exc))
 
 
-def setup_logging(level: str) -> None:
+def setup_logging(level: str, *, fmt: str = "text", personal_data: bool = False) -> None:
     logsafe.install()  # caller IDs, AGI script names, user names: escaped, never raw
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Alembic announces its plugins and context on every revision check; keep its warnings only.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    log_setup.configure(level, fmt=fmt, personal_data=personal_data)

@@ -25,7 +25,9 @@ def _database_error(exc: BaseException) -> str:
 def serve() -> None:
     """Run the platform: HTTP API, PBX link and background work."""
     settings = settings_or_exit()
-    setup_logging(settings.log_level)
+    setup_logging(
+        settings.log_level, fmt=settings.log_format, personal_data=settings.log_personal_data
+    )
     asyncio.run(_serve(settings))
 
 
