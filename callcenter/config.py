@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     signin_max_failures: int = Field(default=5, gt=0)
     signin_address_max_failures: int = Field(default=20, gt=0)
     signin_lockout_seconds: float = Field(default=300.0, gt=0)
+    # npm packages of the pages (Chart.js, Swagger UI, ReDoc), installed by `make install`
+    web_assets_dir: Path = Path("node_modules")
 
     recordings_dir: Path = Path("recordings")
     recordings_archive_dir: Path | None = None

@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from callcenter import __version__
 from callcenter.accounts.throttle import SignInThrottle
@@ -18,6 +17,8 @@ from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import metrics as metrics_routes
 from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
+from callcenter.api.routes import supervision as supervision_routes
+from callcenter.api.web.pages import mount_web
 from callcenter.bootstrap import Platform
 
 DESCRIPTION = """
@@ -41,13 +42,14 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
             if manage_lifecycle:
                 await platform.stop()
 
-    # The docs page and its scripts are served by the platform itself (no CDN): it must
-    # work on a call-centre network without internet access.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Callcenter",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # served by callcenter.web with local assets (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
     settings = platform.settings
@@ -67,7 +69,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
+    app.include_router(supervision_routes.router)
     # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
     app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
+    mount_web(app, platform)
     return app

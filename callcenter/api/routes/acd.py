@@ -459,5 +459,6 @@ async def live_stream(websocket: WebSocket) -> None:
         closed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await closed
-        with contextlib.suppress(RuntimeError):
+        # the browser may be gone already (a closed tab): nothing left to close
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close()
