@@ -82,7 +82,17 @@ bench-dialer: install
 bench-load: install
 	$(BIN)/python -m bench.load
 
+.PHONY: bench-reports
+## bench-reports: the month summary over one million call records on PostgreSQL (p95)
+bench-reports: install
+	$(BIN)/python -m bench.reports
+
 .PHONY: bench-notify
 ## bench-notify: 50,000 SMS through the job workers, the worker killed midway and restarted
 bench-notify: install
 	$(BIN)/python -m bench.notify
+
+.PHONY: soak
+## soak: the platform on PostgreSQL under steady simulated calls for SOAK_MINUTES (default 60)
+soak: install
+	$(BIN)/python -m bench.soak

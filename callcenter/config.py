@@ -6,6 +6,8 @@ Each field here has a row in the README's settings table (a test keeps the two i
 from __future__ import annotations
 
 import ipaddress
+import re
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +23,7 @@ from callcenter.domain import dialplan
 ENV_PREFIX = "CALLCENTER_"
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/callcenter.sqlite3"
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 # Drivers we ship; a plain `postgresql://` or `sqlite://` URL is mapped to the async one.
 _ASYNC_DRIVERS = {
@@ -164,6 +167,15 @@ class Settings(BaseSettings):
     notify_retry_delay: float = Field(default=30.0, gt=0)
     notify_lease: float = Field(default=60.0, ge=1)
 
+    reports_max_connections: int = Field(default=3, ge=1, le=50)
+    reports_statement_timeout: float = Field(default=30.0, gt=0)
+    reports_max_concurrent: int = Field(default=2, ge=1, le=50)
+    reports_refresh_seconds: float = Field(default=10.0, ge=0)
+    # a comma-separated list of addresses; empty: no daily report
+    reports_email_to: str = ""
+    reports_email_at: time = time(7, 0)
+    reports_email_report: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -201,6 +213,18 @@ class Settings(BaseSettings):
                 "must contain {e164}, {digits} or {national}, e.g. PJSIP/{national}@trunk"
             )
         return value
+
+    @field_validator("reports_email_to")
+    @classmethod
+    def _report_recipients(cls, value: str) -> str:
+        for address in (a.strip() for a in value.split(",")):
+            if address and not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @property
+    def report_recipients(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.reports_email_to.split(",") if a.strip())
 
     @field_validator("log_level")
     @classmethod

@@ -21,6 +21,7 @@ from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
 from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
+from callcenter.bootstrap.reports import Reports, build_reports
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
 from callcenter.db.health import probe_database
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from callcenter.outbound.notify_jobs import NotifyWorker
     from callcenter.pbx.frames import AmiFrame
     from callcenter.pbx.listener import ResyncSnapshot
+    from callcenter.sim.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class Platform:
     session_factory: SessionFactory
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
+    reports: Reports = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
     components: list[Component] = field(default_factory=list)
     calls: CallEvents | None = None
@@ -83,6 +86,8 @@ class Platform:
     def __post_init__(self) -> None:
         if self.recordings is None:
             self.recordings = build_recordings(self.settings, self.session_factory)
+        if self.reports is None:
+            self.reports = build_reports(self.settings, self.session_factory)
 
     async def start(self) -> None:
         for component in self.components:
@@ -261,8 +266,15 @@ def acd_settings(settings: Settings) -> AcdSettings:
     )
 
 
-def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
-    """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
+def build_platform(
+    settings: Settings,
+    *,
+    simulator_time_scale: float = 1.0,
+    simulator_clock: Clock | None = None,
+) -> Platform:
+    """The whole platform; `simulator_time_scale` speeds up the built-in simulator, and
+    `simulator_clock` (a test's virtual clock) replaces its time: the AMI client then
+    timestamps events on that clock too, so call records measure simulated seconds."""
     from callcenter.acd.agi_scripts import acd_agi_routes
     from callcenter.acd.service import AcdAmiListener, AcdService
     from callcenter.asterisk.agi import AgiServer
@@ -316,7 +328,11 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
 
     listener = AmiFanout(calls)
     acd = AcdService(factory, settings=acd_settings(settings))
-    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
+    ami_options: dict[str, Any] = {}
+    if settings.uses_simulator and simulator_clock is not None:
+        sim_clock = simulator_clock
+        ami_options["clock"] = lambda: datetime.fromtimestamp(sim_clock.epoch(), UTC)
+    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener), **ami_options)
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
         agi.add_route(script, handler)
@@ -335,6 +351,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
             inbound_number=settings.inbound_number,
             demo_scenario="demo" if settings.demo_traffic else None,
             time_scale=simulator_time_scale,
+            clock=simulator_clock,
         )
         on_agi_bound = sim_link.set_agi_port
         pbx = sim_link
@@ -368,6 +385,8 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         if settings.notify_worker
         else None
     )
+    # reports read through their own engine (pool and statement limits), see bootstrap/reports
+    reports = build_reports(settings, email=email)
 
     return Platform(
         settings=settings,
@@ -378,6 +397,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         email=email,
         notify=notify,
         recordings=recordings,
+        reports=reports,
         # stopped in reverse: the recording hooks last, after the final call records
         components=[
             recording_hooks,
@@ -386,6 +406,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
             operator_feed,
             ivr,
             _AgiComponent(agi, on_agi_bound),
+            reports,
         ],
         calls=calls,
         acd=acd,

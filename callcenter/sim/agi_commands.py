@@ -12,17 +12,20 @@ import string
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from callcenter.sim.callerid import parse_callerid
 from callcenter.sim.channels import DIGIT, HANGUP, TIMEOUT, Channel, ChannelState
+from callcenter.sim.core import ChannelControl, Dialling, MediaControl, Runtime
 from callcenter.sim.outcomes import STOP
 from callcenter.sim.sounds import digit_files, number_files
 from callcenter.sim.wav import SAMPLE_RATE, Samples, silence, write_wav
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class AgiCore(Runtime, ChannelControl, Dialling, MediaControl, Protocol):
+    """What AGI commands need: the channel's media and variables, and EXEC's applications."""
 
 
 @dataclass
@@ -35,7 +38,7 @@ class AgiReply:
 
 @dataclass
 class CommandContext:
-    pbx: Pbx
+    pbx: AgiCore
     chan: Channel
     dead: bool
 
@@ -224,8 +227,6 @@ async def set_variable(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
 
 @COMMANDS.register("set callerid")
 async def set_callerid(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
-    from callcenter.sim.callerid import parse_callerid
-
     if len(argv) >= 3:
         ctx.pbx.set_caller(ctx.chan, parse_callerid(argv[2]))
     return AgiReply("200 result=1")
@@ -307,10 +308,8 @@ async def exec_app(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     app, data = argv[1], (argv[2] if len(argv) > 2 else "")
     if ctx.dead and app.lower() == "playback":
         return AgiReply("200 result=0", after=[("PLAYBACKSTATUS", "FAILED")])
-    from callcenter.sim.apps import run_app  # apps imports this module: resolve at call time
-
     saved = (ctx.chan.appl, ctx.chan.data)
-    outcome = await run_app(ctx.pbx, ctx.chan, app, data)
+    outcome = await ctx.pbx.run_app(ctx.chan, app, data)
     ctx.chan.appl, ctx.chan.data = saved
     return AgiReply("200 result=-1" if outcome is STOP and ctx.chan.soft_hangup else "200 result=0")
 
@@ -593,7 +592,7 @@ def _recorded_audio(speech: Samples | None, elapsed: float) -> Samples:
     return np.concatenate([speech, silence((total - speech.size) / SAMPLE_RATE)])
 
 
-def pbx_record_path(pbx: Pbx, name: str, fmt: str) -> Path:
+def pbx_record_path(pbx: AgiCore, name: str, fmt: str) -> Path:
     """Where RECORD FILE writes: Asterisk's spool folder maps to the simulator's spool dir,
     other absolute paths are used as given, relative ones go under <spool>/sounds."""
     spool = pbx.config.spool_dir

@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.channels import DIGIT, PEER, QUEUE, Channel, ChannelState
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock
+from callcenter.sim.core import BridgeControl, ChannelControl, MediaControl, Runtime
+from callcenter.sim.endpoints import PhoneCore, dial_endpoint, start_endpoint
 from callcenter.sim.outcomes import CONTINUE, STOP, Outcome
 from callcenter.sim.queues import (
     CallQueue,
@@ -29,8 +31,17 @@ from callcenter.sim.queues import (
 )
 from callcenter.sim.text import split_args
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class QueueHost(Runtime, ChannelControl, Protocol):
+    """What the queues' bookkeeping needs: channels (member status) and events."""
+
+
+class QueueCore(PhoneCore, MediaControl, BridgeControl, Protocol):
+    """What the Queue() application needs: ringing members, bridging, hold music."""
+
+    @property
+    def queues(self) -> QueueManager: ...
+
 
 QUEUE_VARS = (
     "ANSWEREDTIME",
@@ -51,7 +62,7 @@ def member_device(interface: str) -> str:
 
 
 class QueueManager:
-    def __init__(self, pbx: Pbx) -> None:
+    def __init__(self, pbx: QueueHost) -> None:
         self.pbx = pbx
         self.configs: list[QueueConfig] = []
         self.queues: dict[str, CallQueue] = {}
@@ -205,7 +216,7 @@ class _Leg:
     task: asyncio.Task[str]
 
 
-async def queue_app(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def queue_app(pbx: QueueCore, chan: Channel, data: str) -> Outcome:
     """Queue(name[,options[,URL[,announceoverride[,timeout]]]])."""
     args = split_args(data) + [""] * 5
     name, options, timeout_s = args[0], args[1], args[4]
@@ -249,7 +260,7 @@ async def queue_app(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return await _QueueCall(pbx, chan, queue, entry, options, expire).run()
 
 
-def _script_hook(pbx: Pbx, chan: Channel, name: str) -> None:
+def _script_hook(pbx: QueueCore, chan: Channel, name: str) -> None:
     script = chan.script
     hook = getattr(script, name, None)
     if callable(hook):
@@ -261,7 +272,7 @@ class _QueueCall:
 
     def __init__(
         self,
-        pbx: Pbx,
+        pbx: QueueCore,
         chan: Channel,
         queue: CallQueue,
         entry: QueueCaller,
@@ -276,7 +287,7 @@ class _QueueCall:
         self.expire = expire
 
     @property
-    def clock(self) -> SimClock:
+    def clock(self) -> Clock:
         return self.pbx.clock
 
     def hold_seconds(self) -> int:
@@ -371,8 +382,6 @@ class _QueueCall:
             )
             start_dialplan = (two, context, exten)
         else:
-            from callcenter.sim.endpoints import dial_endpoint
-
             one = dial_endpoint(pbx, interface, caller=chan)
             start_dialplan = None
         view = dataclasses.replace(one, exten=chan.exten, connected=chan.caller.copy())
@@ -387,8 +396,6 @@ class _QueueCall:
         if start_dialplan is not None:
             pbx.start_pbx(*start_dialplan)
         else:
-            from callcenter.sim.endpoints import start_endpoint
-
             start_endpoint(pbx, one)
         timeout = queue.config.timeout
         if self.expire is not None:

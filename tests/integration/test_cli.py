@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env, serving
@@ -32,6 +33,7 @@ def test_nonsense_database_url_stops_serve_with_one_line(tmp_path: Path) -> None
     assert "DATABASE_URL" in lines[0]
 
 
+@pytest.mark.slow
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
     result = run_cli("serve", cwd=tmp_path, CALLCENTER_DATABASE_URL=url)
@@ -52,6 +54,7 @@ def test_check_config_masks_secrets(tmp_path: Path) -> None:
     assert "s3cr3t-value" not in result.stdout
 
 
+@pytest.mark.slow
 async def test_migrate_seed_then_serve_health_docs_and_sign_in(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
     env = {
