@@ -77,6 +77,11 @@ bench-recordings: install
 bench-dialer: install
 	$(BIN)/python -m bench.dialer
 
+.PHONY: bench-sip
+## bench-sip: SIPp callers through a real Asterisk 22 and the platform on PostgreSQL (skips without them)
+bench-sip: install
+	flock /tmp/asterisk.lock $(BIN)/python -m bench.sip
+
 .PHONY: bench-load
 ## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
 bench-load: install

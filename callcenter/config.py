@@ -6,6 +6,7 @@ Each field here has a row in the README's settings table (a test keeps the two i
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from datetime import time
 from enum import StrEnum
@@ -112,7 +113,12 @@ class Settings(BaseSettings):
     recordings_export_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     recordings_sweep_interval: float = Field(default=300.0, gt=0)
     flows_dir: Path = Path("ivr_flows")
+    # Asterisk resolves a relative sound name under its own sounds folder, so the platform
+    # always hands out absolute paths: a relative setting is made absolute at start.
     prompts_cache_dir: Path = Path("var/prompts")
+    # Where Asterisk reads the same files when it runs on another host (a shared mount);
+    # None: the same path as prompts_cache_dir (Asterisk on this host).
+    prompts_asterisk_dir: Path | None = None
     inbound_number: str = "88001000000"
     local_timezone: str = "Europe/Moscow"
     # ACD rules (callcenter.acd.service.AcdSettings)
@@ -182,13 +188,37 @@ class Settings(BaseSettings):
         return normalise_database_url(value)
 
     @field_validator(
-        "vosk_model_path", "recordings_archive_dir", "recordings_rules_file", mode="before"
+        "vosk_model_path",
+        "recordings_archive_dir",
+        "recordings_rules_file",
+        "prompts_asterisk_dir",
+        mode="before",
     )
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         # an empty path variable means "not set", not the current directory
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("agi_failover_queue")
+    @classmethod
+    def _failover_queue(cls, value: str) -> str:
+        # rendered into extensions.conf as CC_FAILOVER_QUEUE
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ValueError("must be a queue name (letters, digits, '-' or '_')")
+        return value
+
+    @field_validator("prompts_cache_dir")
+    @classmethod
+    def _absolute_prompts_dir(cls, value: Path) -> Path:
+        return Path(os.path.abspath(value.expanduser()))
+
+    @field_validator("prompts_asterisk_dir")
+    @classmethod
+    def _asterisk_prompts_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute():
+            raise ValueError("must be an absolute path (as Asterisk sees it)")
         return value
 
     @field_validator("smtp_security")

@@ -42,6 +42,7 @@ from callcenter.pbx.agi_errors import (
     AgiConnectionLostError,
     AgiError,
     AgiHangupError,
+    AgiNotPlayedError,
     AgiProtocolError,
     AgiTimeoutError,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "AgiError",
     "AgiHandler",
     "AgiHangupError",
+    "AgiNotPlayedError",
     "AgiProtocolError",
     "AgiServer",
     "AgiServerStats",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
+from callcenter.asterisk.ami import AmiClient
 from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.bootstrap.reports import Reports, build_reports
@@ -73,6 +74,11 @@ class Platform:
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
     _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
+
+    def ami_client(self) -> AmiClient | None:
+        """The AMI client of the PBX link (Asterisk or the simulator); None when not linked."""
+        client = getattr(self.pbx, "client", None)
+        return client if isinstance(client, AmiClient) else None
 
     def metrics_text(self) -> bytes:
         """This process's metrics in the Prometheus text format."""
@@ -278,7 +284,6 @@ def build_platform(
     from callcenter.acd.agi_scripts import acd_agi_routes
     from callcenter.acd.service import AcdAmiListener, AcdService
     from callcenter.asterisk.agi import AgiServer
-    from callcenter.asterisk.ami import AmiClient
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents

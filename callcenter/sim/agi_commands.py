@@ -8,6 +8,7 @@ lengths (`SoundLibrary`) in simulated seconds, and keys come from the simulated 
 from __future__ import annotations
 
 import contextlib
+import logging
 import string
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,9 @@ from callcenter.sim.wav import SAMPLE_RATE, Samples, silence, write_wav
 
 class AgiCore(Runtime, ChannelControl, Dialling, MediaControl, Protocol):
     """What AGI commands need: the channel's media and variables, and EXEC's applications."""
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -113,15 +117,22 @@ class Played:
     digit: str | None = None
     samples: int = 0  # position in the file being played when it stopped
     hungup: bool = False
+    missing: str | None = None  # a file Asterisk could not open ("does not exist in any format")
 
 
 async def play(ctx: CommandContext, files: Sequence[str], escape: str) -> Played:
-    """Play `files`; a key in `escape` stops playback (other keys are discarded)."""
+    """Play `files`; a key in `escape` stops playback (other keys are discarded).
+
+    A file that does not exist stops at once with `missing` set, as ast_openstream fails."""
     pbx, chan = ctx.pbx, ctx.chan
     pbx.start_media(chan)
     accept = frozenset({DIGIT}) if escape else frozenset()
     result = Played()
     for name in files:
+        if not pbx.sounds.exists(name):
+            log.warning("File %s does not exist in any format", name)
+            result.missing = name
+            return result
         length = pbx.sounds.seconds(name)
         started = pbx.clock.now()
         while True:
@@ -320,7 +331,7 @@ async def stream_file(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
         return usage()
     offset = _int(argv[4]) if len(argv) == 5 else 0
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(
             f"200 result=-1 endpos={played.samples + offset}",
             after=[("PLAYBACKSTATUS", "FAILED")],
@@ -339,7 +350,7 @@ async def control_stream_file(ctx: CommandContext, argv: Sequence[str]) -> AgiRe
     if len(argv) < 4:
         return usage()
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(f"200 result=-1 endpos={played.samples}", failure=True)
     res = ord(played.digit) if played.digit else 0
     return AgiReply(f"200 result={res} endpos={played.samples}")
@@ -350,7 +361,7 @@ async def get_option(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     if len(argv) not in (4, 5):
         return usage()
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(f"200 result=-1 endpos={played.samples}", failure=True)
     digit = played.digit
     if digit is None:
@@ -376,7 +387,7 @@ async def get_data(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     if ctx.chan.soft_hangup:
         return AgiReply("200 result=-1")
     played = await play(ctx, [argv[2]], ANY_DIGIT)
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply("200 result=-1")
     pending = played.digit
     wait_ms = first_ms
@@ -409,7 +420,7 @@ async def wait_for_digit(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
 
 async def _say(ctx: CommandContext, files: list[str], escape: str) -> AgiReply:
     played = await play(ctx, files, escape)
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply("200 result=-1", failure=True)
     return AgiReply(f"200 result={ord(played.digit) if played.digit else 0}")
 

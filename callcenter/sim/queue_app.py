@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -29,7 +31,6 @@ from callcenter.sim.queues import (
     QueueConfig,
     choose_members,
 )
-from callcenter.sim.text import split_args
 
 
 class QueueHost(Runtime, ChannelControl, Protocol):
@@ -42,6 +43,8 @@ class QueueCore(PhoneCore, MediaControl, BridgeControl, Protocol):
     @property
     def queues(self) -> QueueManager: ...
 
+
+log = logging.getLogger(__name__)
 
 QUEUE_VARS = (
     "ANSWEREDTIME",
@@ -216,10 +219,42 @@ class _Leg:
     task: asyncio.Task[str]
 
 
+QUEUE_ARGS = 9  # queuename,options,URL,announceoverride,timeout,AGI,gosub,rule,position
+QUEUE_USAGE = (
+    "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout"
+    "[,agi[,gosub[,rule[,position]]]]]]]]"
+)
+
+
+def queue_args(data: str) -> list[str]:
+    """Queue()'s arguments as Asterisk 22 splits them (AST_STANDARD_APP_ARGS, 9 slots): the
+    last slot, position, takes the rest of the text, commas and all."""
+    parts = data.split(",", QUEUE_ARGS - 1) if data else []
+    return [part.strip() for part in parts] + [""] * (QUEUE_ARGS - len(parts))
+
+
+def _atoi(text: str) -> int:
+    """C's atoi: the leading (signed) digits, 0 when there are none (",5" -> 0)."""
+    match = re.match(r"\s*([-+]?\d+)", text)
+    return int(match[1]) if match else 0
+
+
 async def queue_app(pbx: QueueCore, chan: Channel, data: str) -> Outcome:
-    """Queue(name[,options[,URL[,announceoverride[,timeout]]]])."""
-    args = split_args(data) + [""] * 5
-    name, options, timeout_s = args[0], args[1], args[4]
+    """Queue(queuename[,options[,URL[,announceoverride[,timeout[,AGI[,gosub[,rule[,position]]]]]]]])."""
+    args = queue_args(data)
+    name, options, timeout_s, position_text = args[0], args[1], args[4], args[8]
+    if not name:
+        log.warning(QUEUE_USAGE)
+        return STOP
+    position = _atoi(position_text) if position_text else 0
+    if position < 0:
+        log.warning(
+            "Invalid position '%s' given for call to queue '%s'. "
+            "Assuming no preference for position",
+            position_text,
+            name,
+        )
+        position = 0
     queue = pbx.queues.get(name)
     if queue is None:
         pbx.set_var(chan, "QUEUESTATUS", "UNKNOWN")
@@ -242,7 +277,7 @@ async def queue_app(pbx: QueueCore, chan: Channel, data: str) -> Outcome:
         joined_epoch=int(clock.epoch()),
         prio=int(prio_text) if prio_text.lstrip("-").isdigit() else 0,
     )
-    position = queue.join(entry)
+    position = queue.join(entry, position)
     chan.dtmf.clear()  # keys from the IVR stage were consumed there
     manager.refresh_callers(queue)
     pbx.emit(

@@ -66,7 +66,9 @@ class FakePrompts:
 
     async def render(self, text: str) -> FakePrompts.Rendered:
         self.texts.append(text)
-        return self.Rendered(f"cc-prompts/{abs(hash(text)) % 10**8}")
+        # a bare name, as Asterisk's own sounds: the simulator, like Asterisk, refuses a file
+        # it cannot find (a made-up folder would be one)
+        return self.Rendered(f"cc-prompt-{abs(hash(text)) % 10**8}")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from callcenter.db.repositories import customers as customers_repo
 from callcenter.db.repositories import localities as localities_repo
 from callcenter.db.repositories import outages as outages_repo
 from callcenter.domain.appeals import AppealChannel, AppealKind
-from callcenter.domain.calls import CallTracker, Disposition, call_id_for_linkedid
+from callcenter.domain.calls import CallTracker, Disposition
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.grid_applications import GridApplicationStatus
 from callcenter.domain.ivr import Outcome
@@ -96,7 +97,8 @@ class Rig:
 
     async def outcome_for(self, handle: CallHandle) -> IvrOutcome:
         """The IVR's account of the call (the session may end just after the channel)."""
-        call_id = call_id_for_linkedid(handle.linkedid)
+        # named by the call record's id, the CALL_UUID the call was given
+        call_id = uuid.UUID(handle.call_uuid)
 
         def reported() -> IvrOutcome | None:
             return next((o for o in self.outcomes if o.call_id == call_id), None)

@@ -77,7 +77,7 @@ def get_acd(request: Request) -> AcdService:
     acd = getattr(request.app.state, "acd", None)
     if acd is None:
         platform: Platform = request.app.state.platform
-        acd = getattr(platform, "acd", None)
+        acd = platform.acd
     if not isinstance(acd, AcdService):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "ACD не запущен")
     return acd
