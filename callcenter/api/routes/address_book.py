@@ -10,7 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, AddressBookDep, WorkstationRoute
+from callcenter.api.workstation import (
+    ERROR_RESPONSES,
+    ActorDep,
+    AddressBookDep,
+    WorkstationRoute,
+    editors_only,
+)
 from callcenter.workstation.address_book import CorporateFields
 
 router = APIRouter(
@@ -19,6 +25,13 @@ router = APIRouter(
     route_class=WorkstationRoute,
     responses=ERROR_RESPONSES,
 )
+
+_ADMINS = editors_only(
+    "Корпоративную адресную книгу изменяет администратор",
+    object_type="corporate_contact",
+    admin=True,
+)
+
 
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
@@ -158,6 +171,7 @@ async def corporate(
     "/corporate",
     response_model=CorporateContactOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_ADMINS("corporate_contact.create")],
     summary="Add a directory entry (administrator)",
 )
 async def corporate_create(
@@ -169,6 +183,7 @@ async def corporate_create(
 @router.put(
     "/corporate/{contact_id}",
     response_model=CorporateContactOut,
+    dependencies=[_ADMINS("corporate_contact.update")],
     summary="Replace a directory entry (administrator)",
 )
 async def corporate_update(
@@ -182,6 +197,7 @@ async def corporate_update(
     "/corporate/{contact_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    dependencies=[_ADMINS("corporate_contact.delete")],
     summary="Remove a directory entry (administrator)",
 )
 async def corporate_delete(contact_id: int, actor: ActorDep, book: AddressBookDep) -> Response:

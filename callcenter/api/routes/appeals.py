@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, field_validator
 
+from callcenter.api.schemas import small_json
 from callcenter.api.workstation import (
     ERROR_RESPONSES,
     ActorDep,
@@ -76,8 +77,15 @@ class AppealIn(BaseModel):
         description="owner; operators always own what they register, supervisors may assign",
     )
     requested_at: AwareDatetime | None = Field(
-        default=None, description="when the customer asked (default: now); deadlines run from it"
+        default=None,
+        description="when the customer asked (default: now; within the last year, not in the "
+        "future); deadlines run from it",
     )
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return small_json(value)
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.config import JsonDict
 
 from callcenter.api.deps import SessionDep, SupervisorDep
+from callcenter.domain import phones
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.transfers import TransferKind
 from callcenter.ports.queries import CallFilter
@@ -98,7 +99,10 @@ async def list_calls(
     tx: SessionDep,
     since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
-    number: Annotated[str | None, Query(max_length=32, description="caller or dialled")] = None,
+    number: Annotated[
+        str | None,
+        Query(max_length=32, description="caller or dialled, any spelling: +7…, 8…, 8 (…) …"),
+    ] = None,
     queue: Annotated[str | None, Query(max_length=64)] = None,
     operator_id: int | None = None,
     disposition: Disposition | None = None,
@@ -116,6 +120,8 @@ async def list_calls(
         since=since,
         until=until,
         number=number,
+        # stored in E.164; older rows may keep another spelling: any of them matches
+        number_forms=tuple(phones.search_forms(number)) if number else (),
         queue_name=queue,
         operator_id=operator_id,
         disposition=disposition,

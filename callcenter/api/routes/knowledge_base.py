@@ -14,6 +14,7 @@ from callcenter.api.workstation import (
     ActorDep,
     KnowledgeBaseDep,
     WorkstationRoute,
+    editors_only,
 )
 from callcenter.workstation.knowledge_base import UNCHANGED
 
@@ -23,6 +24,12 @@ router = APIRouter(
     route_class=WorkstationRoute,
     responses=ERROR_RESPONSES,
 )
+
+_EDITORS = editors_only(
+    "Базу знаний ведут супервизоры и администраторы",
+    object_type="kb_article",
+)
+
 
 Line = Annotated[
     int | None,
@@ -149,6 +156,7 @@ async def get_article(article_id: int, actor: ActorDep, kb: KnowledgeBaseDep) ->
     "/articles",
     response_model=ArticleOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_EDITORS("kb_article.create")],
     summary="Write an article (supervisor, administrator)",
 )
 async def create_article(body: ArticleIn, actor: ActorDep, kb: KnowledgeBaseDep) -> ArticleOut:
@@ -165,6 +173,7 @@ async def create_article(body: ArticleIn, actor: ActorDep, kb: KnowledgeBaseDep)
 @router.patch(
     "/articles/{article_id}",
     response_model=ArticleOut,
+    dependencies=[_EDITORS("kb_article.update")],
     summary="Change an article (supervisor, administrator)",
 )
 async def update_article(

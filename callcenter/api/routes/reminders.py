@@ -22,7 +22,7 @@ router = APIRouter(
 
 
 class ReminderIn(BaseModel):
-    due_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="in the future, within a year")
     text: str = Field(max_length=2000)
     appeal_id: uuid.UUID | None = Field(default=None, description="the appeal it is about")
 
@@ -30,7 +30,7 @@ class ReminderIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "due_at": "2025-11-23T10:00:00+03:00",
+                    "due_at": "2030-11-23T10:00:00+03:00",
                     "text": "Перезвонить Иванову по перерасчёту",
                     "appeal_id": "0b7f7f0e-6f0c-4a4e-8d0e-3f3d2a1b9c55",
                 }

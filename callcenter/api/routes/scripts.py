@@ -10,7 +10,13 @@ from typing import Any
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ScriptsDep, WorkstationRoute
+from callcenter.api.workstation import (
+    ERROR_RESPONSES,
+    ActorDep,
+    ScriptsDep,
+    WorkstationRoute,
+    editors_only,
+)
 from callcenter.domain.call_scripts import ScriptAnswer
 from callcenter.ports.records import CallScript
 
@@ -20,6 +26,12 @@ router = APIRouter(
     route_class=WorkstationRoute,
     responses=ERROR_RESPONSES,
 )
+
+_EDITORS = editors_only(
+    "Сценарии разговоров ведут супервизоры и администраторы",
+    object_type="call_script",
+)
+
 
 _TREE_EXAMPLE: dict[str, Any] = {
     "start": "reason",
@@ -141,6 +153,7 @@ async def get_script(script_id: int, _actor: ActorDep, scripts: ScriptsDep) -> S
     "",
     response_model=ScriptOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_EDITORS("call_script.create")],
     summary="Write a call script (supervisor, administrator)",
 )
 async def create_script(body: ScriptIn, actor: ActorDep, scripts: ScriptsDep) -> ScriptOut:
@@ -150,6 +163,7 @@ async def create_script(body: ScriptIn, actor: ActorDep, scripts: ScriptsDep) ->
 @router.patch(
     "/{script_id}",
     response_model=ScriptOut,
+    dependencies=[_EDITORS("call_script.update")],
     summary="Change a call script (supervisor, administrator)",
 )
 async def update_script(

@@ -6,7 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, SurveysDep, WorkstationRoute
+from callcenter.api.workstation import (
+    ERROR_RESPONSES,
+    ActorDep,
+    SurveysDep,
+    WorkstationRoute,
+    editors_only,
+)
 from callcenter.domain.surveys import Question
 from callcenter.ports.records import Survey
 
@@ -15,6 +21,11 @@ router = APIRouter(
     tags=["surveys"],
     route_class=WorkstationRoute,
     responses=ERROR_RESPONSES,
+)
+
+_EDITORS = editors_only(
+    "Анкеты составляют и смотрят итоги супервизоры и администраторы",
+    object_type="survey",
 )
 
 
@@ -138,6 +149,7 @@ async def get_survey(survey_id: int, _actor: ActorDep, surveys: SurveysDep) -> S
     "",
     response_model=SurveyOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_EDITORS("survey.create")],
     summary="Build a questionnaire (supervisor, administrator)",
 )
 async def create_survey(body: SurveyIn, actor: ActorDep, surveys: SurveysDep) -> SurveyOut:
