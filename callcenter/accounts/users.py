@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from callcenter.passwords import hash_password, verify_password
 from callcenter.ports.records import User
@@ -14,13 +16,22 @@ log = logging.getLogger(__name__)
 # whether or not the user exists, so response timing does not reveal user names.
 _DUMMY_HASH = hash_password("no-such-user")
 
+# Password hashing is deliberately slow (argon2); it runs on two worker threads so a burst
+# of sign-ins queues there instead of stalling the event loop (calls, AGI, health checks).
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
+
+
+async def _verify(password: str, password_hash: str) -> bool:
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_HASHING, verify_password, password, password_hash)
+
 
 async def authenticate(tx: Stores, username: str, password: str) -> User | None:
     user = await tx.users.get_by_username(username)
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        await _verify(password, _DUMMY_HASH)
         return None
-    if not verify_password(password, user.password_hash) or not user.is_active:
+    if not await _verify(password, user.password_hash) or not user.is_active:
         return None
     return user
 
