@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.ports import PbxLink
+from callcenter.ports import PbxLink, PbxLinkStatus, PbxState
 
 if TYPE_CHECKING:
     from callcenter.acd.service import AcdService
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from callcenter.asterisk.ami import ResyncSnapshot
     from callcenter.asterisk.frames import AmiFrame
     from callcenter.calls.records import CallEvents
+    from callcenter.cluster.remote import RemoteAcd
     from callcenter.outbound.dialer import DialerService
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,11 @@ class Platform:
     calls: CallEvents | None = None
     agi: AgiServer | None = None
     dialer: DialerService | None = None
-    acd: AcdService | None = None
+    acd: AcdService | RemoteAcd | None = None
     sms: Any = None
+    # the recordings' archive/retention schedule runs in one role only (telephony, all-in-one)
+    maintenance: bool = True
+    role: str = "all"
     email: Any = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
@@ -67,15 +71,16 @@ class Platform:
         await self.pbx.start()
         status = self.pbx.status()
         log.info("PBX link: %s %s %s", status.state, status.target, status.detail)
-        self.background.append(
-            asyncio.create_task(
-                self.recordings.upkeep.run_maintenance(
-                    interval_seconds=self.settings.recordings_sweep_interval,
-                    stop=asyncio.Event(),  # the task is cancelled on stop
-                ),
-                name="recording-maintenance",
+        if self.maintenance:
+            self.background.append(
+                asyncio.create_task(
+                    self.recordings.upkeep.run_maintenance(
+                        interval_seconds=self.settings.recordings_sweep_interval,
+                        stop=asyncio.Event(),  # the task is cancelled on stop
+                    ),
+                    name="recording-maintenance",
+                )
             )
-        )
         if self.dialer is not None:
             await self.dialer.start()
         self.started = True
@@ -176,8 +181,12 @@ def _email_sender(settings: Settings) -> Any:
     )
 
 
-def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> Platform:
-    """The whole platform; `simulator_time_scale` speeds up the built-in simulator (tests)."""
+def build_platform(
+    settings: Settings, *, simulator_time_scale: float = 1.0, role: str = "all"
+) -> Platform:
+    """The whole platform (role `all`, one process) or a telephony node (role `telephony`:
+    the same without HTTP, publishing its live picture and taking requests through
+    PostgreSQL); `simulator_time_scale` speeds up the built-in simulator (tests)."""
     from callcenter.acd.agi_scripts import acd_agi_routes
     from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
     from callcenter.asterisk.agi import AgiServer
@@ -185,6 +194,7 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents
+    from callcenter.db.cluster_store import SqlCallbackStore, SqlEmergencyStore
     from callcenter.domain.calls import CallTracker
     from callcenter.outbound.dialer import (
         DialerConfig,
@@ -230,7 +240,12 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     )
 
     listener = AmiFanout(calls)
-    acd = AcdService(factory, settings=AcdSettings(timezone=settings.local_timezone))
+    acd = AcdService(
+        factory,
+        settings=AcdSettings(timezone=settings.local_timezone),
+        callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
+        emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
+    )
     client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
@@ -275,6 +290,27 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
     agi.add_route("dialer", dialer_agi_handler(dialer))
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
+    components: list[Component] = [
+        recording_hooks,
+        calls,
+        acd,
+        operator_feed,
+        ivr,
+        _AgiComponent(agi, on_agi_bound),
+    ]
+    if role == "telephony" and not settings.is_sqlite:
+        from callcenter.cluster.telephony_node import TelephonyNode
+
+        components.append(
+            TelephonyNode(
+                factory,
+                acd,
+                database_url=settings.database_url,
+                name=settings.node,
+                site=settings.site,
+                pbx=client,
+            )
+        )
 
     return Platform(
         settings=settings,
@@ -285,16 +321,59 @@ def build_platform(settings: Settings, *, simulator_time_scale: float = 1.0) -> 
         email=_email_sender(settings),
         recordings=recordings,
         # stopped in reverse: the recording hooks last, after the final call records
-        components=[
-            recording_hooks,
-            calls,
-            acd,
-            operator_feed,
-            ivr,
-            _AgiComponent(agi, on_agi_bound),
-        ],
+        components=components,
+        role=role,
         calls=calls,
         acd=acd,
         agi=agi,
         dialer=dialer,
+    )
+
+
+class _RemotePbxLink:
+    """An API node's view of the PBX: connected when a telephony node says it is."""
+
+    def __init__(self, acd: RemoteAcd, client: object) -> None:
+        self._acd = acd
+        self.client = client
+
+    def status(self) -> PbxLinkStatus:
+        nodes = sorted(str(n) for n in self._acd.nodes)
+        target = "telephony nodes: " + (", ".join(nodes) if nodes else "none")
+        if self._acd.pbx_connected:
+            return PbxLinkStatus(PbxState.CONNECTED, target)
+        detail = "no telephony node reports a connected PBX"
+        return PbxLinkStatus(PbxState.DISCONNECTED, target, detail)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def build_api_platform(settings: Settings) -> Platform:
+    """An API node (role `api`): HTTP and WebSockets over the shared PostgreSQL; the ACD and
+    call control are the telephony nodes', reached through the database."""
+    from callcenter.cluster.remote import RemoteAcd, RemotePbxClient
+
+    if settings.is_sqlite:
+        raise ValueError("the api role needs PostgreSQL (CALLCENTER_DATABASE_URL)")
+    engine = create_engine(settings.database_url)
+    factory = create_session_factory(engine)
+    acd = RemoteAcd(
+        factory, database_url=settings.database_url, request_timeout=settings.request_timeout
+    )
+    pbx = _RemotePbxLink(acd, RemotePbxClient(acd.requests))
+    return Platform(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        pbx=pbx,
+        components=[acd],
+        acd=acd,
+        maintenance=False,
+        role="api",
+        sms=_sms_gateway(settings),
+        email=_email_sender(settings),
     )
