@@ -206,7 +206,9 @@ def build_platform(
     from callcenter.outbound.operator_feed import DialerOperatorFeed
     from callcenter.recordings.call_hooks import CallRecordingHooks
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, application_name=f"callcenter {role} {settings.node}"
+    )
     factory = create_session_factory(engine)
     recordings = build_recordings(settings, factory)
 
@@ -359,7 +361,7 @@ def build_api_platform(settings: Settings) -> Platform:
 
     if settings.is_sqlite:
         raise ValueError("the api role needs PostgreSQL (CALLCENTER_DATABASE_URL)")
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, application_name="callcenter api")
     factory = create_session_factory(engine)
     acd = RemoteAcd(
         factory, database_url=settings.database_url, request_timeout=settings.request_timeout
