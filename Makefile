@@ -59,6 +59,6 @@ bench-dialer: install
 	$(BIN)/python -m bench.dialer
 
 .PHONY: bench-load
-## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
+## bench-load: 50 calls/s for 3 min: simulator, telephony role and api role as processes on PostgreSQL
 bench-load: install
 	$(BIN)/python -m bench.load
