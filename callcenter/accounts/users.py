@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,12 +19,30 @@ log = logging.getLogger(__name__)
 _DUMMY_HASH = hash_password("no-such-user")
 
 
+# Password hashing (argon2) is deliberately slow CPU work: it runs in worker threads, never on
+# the event loop, and at most this many at once, so a burst of sign-ins queues instead of
+# taking every core from the calls.
+HASHING_AT_ONCE = 2
+_hashing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _verify(password: str, password_hash: str) -> bool:
+    loop = asyncio.get_running_loop()
+    limit = _hashing.get(loop)
+    if limit is None:
+        limit = _hashing[loop] = asyncio.Semaphore(HASHING_AT_ONCE)
+    async with limit:
+        return await asyncio.to_thread(verify_password, password, password_hash)
+
+
 async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
     user = await users_repo.get_by_username(session, username)
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        await _verify(password, _DUMMY_HASH)
         return None
-    if not verify_password(password, user.password_hash) or not user.is_active:
+    if not await _verify(password, user.password_hash) or not user.is_active:
         return None
     return user
 
@@ -32,5 +52,6 @@ async def ensure_admin(
 ) -> None:
     """Create the bootstrap administrator, or reset its password and role if it exists."""
     async with session_factory.begin() as session:
-        await users_repo.upsert_admin(session, username, hash_password(password))
+        hashed = await asyncio.to_thread(hash_password, password)
+        await users_repo.upsert_admin(session, username, hashed)
     log.info("bootstrap administrator %r is ready", username)
