@@ -12,7 +12,6 @@ API nodes, all separate processes on one PostgreSQL.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, time, timedelta
@@ -24,12 +23,9 @@ import pytest
 from sqlalchemy import text
 
 from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import Campaign, Contact, ContactList
-from callcenter.db.seed import seed_demo
 from callcenter.domain.campaigns import CampaignKind, CampaignStatus
 from callcenter.outbound.dialer import PostgresAdvisoryLocks
-from tests.conftest import POSTGRES_ADMIN_URL, _pg_admin
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env
 from tests.support.roles import (
@@ -39,6 +35,7 @@ from tests.support.roles import (
     Running,
     free_port,
     running,
+    throwaway_postgres,
 )
 
 pytestmark = pytest.mark.postgres
@@ -60,22 +57,8 @@ async def until(check: Callable[[], Awaitable[Any]], *, within: float, what: str
 
 @pytest.fixture
 async def cluster_db() -> AsyncIterator[str]:
-    from sqlalchemy.engine import make_url
-
-    name = f"cc_cluster_{uuid.uuid4().hex[:10]}"
-    try:
-        await _pg_admin(f'CREATE DATABASE "{name}"')
-    except Exception as exc:  # pragma: no cover - no server
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
-        await asyncio.to_thread(upgrade_to_head, url)
-        engine = create_engine(url)
-        await seed_demo(create_session_factory(engine), now=datetime.now(UTC), if_empty=False)
-        await engine.dispose()
+    async with throwaway_postgres() as url:
         yield url
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def add_campaign(url: str) -> int:

@@ -97,3 +97,37 @@ async def running(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+
+
+@asynccontextmanager
+async def throwaway_postgres() -> AsyncIterator[str]:
+    """A migrated, demo-seeded PostgreSQL database of its own, dropped afterwards (skips the
+    test when the server is unreachable, except under CI)."""
+    import os
+    import uuid
+    from datetime import UTC, datetime
+
+    import pytest
+    from sqlalchemy.engine import make_url
+
+    from callcenter.db.engine import create_engine, create_session_factory
+    from callcenter.db.migrate import upgrade_to_head
+    from callcenter.db.seed import seed_demo
+    from tests.conftest import POSTGRES_ADMIN_URL, _pg_admin
+
+    name = f"cc_roles_{uuid.uuid4().hex[:10]}"
+    try:
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+    except Exception as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required when CI is set: {exc}", pytrace=False)
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade_to_head, url)
+        engine = create_engine(url)
+        await seed_demo(create_session_factory(engine), now=datetime.now(UTC), if_empty=False)
+        await engine.dispose()
+        yield url
+    finally:
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
