@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install system-deps run test check lint typecheck migrate seed clean bench-load
+.PHONY: install system-deps run test check lint typecheck imports stores migrate seed clean bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +29,16 @@ run: install system-deps
 test: install system-deps
 	$(BIN)/python -m pytest
 
-## check: ruff and mypy strict, both clean
-check: lint typecheck
+## check: ruff, mypy strict, the layering contracts and the generated store ports, all clean
+check: lint typecheck imports
+
+imports: install
+	$(BIN)/lint-imports
+	$(BIN)/python scripts/gen_stores.py --check
+
+## stores: regenerate callcenter/ports/{records,stores}.py and callcenter/db/stores.py
+stores: install
+	$(BIN)/python scripts/gen_stores.py
 
 lint: install
 	$(BIN)/ruff check callcenter tests bench

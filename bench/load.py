@@ -74,12 +74,12 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from callcenter.asterisk.ami_events import parse_frame
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import ClusterNode, TelephonyEvent
 from callcenter.db.seed import seed_demo
+from callcenter.pbx.events import parse_frame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.sim import agi_client
 from callcenter.sim.ami_server import AmiSession
 from callcenter.sim.callers import CallerScript, KeyPress

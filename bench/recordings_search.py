@@ -42,10 +42,10 @@ from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
 from callcenter.db.models import Appeal, Call, Operator, Queue, Recording
 from callcenter.db.repositories import recordings as recordings_repo
-from callcenter.db.repositories.recordings import RecordingFilter, RecordingScope
 from callcenter.domain.appeals import AppealChannel
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.recordings import RecordingState
+from callcenter.ports.queries import RecordingFilter, RecordingScope
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 YEAR = timedelta(days=365)

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from callcenter.domain import dialplan
+
 ENV_PREFIX = "CALLCENTER_"
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/callcenter.sqlite3"
@@ -82,7 +84,7 @@ class Settings(BaseSettings):
     agi_session_timeout: float = Field(default=600.0, gt=0)
     agi_reply_timeout: float = Field(default=120.0, gt=0)
     agi_max_sessions: int = Field(default=1000, gt=0)
-    agi_failover_queue: str = "line1"
+    agi_failover_queue: str = dialplan.FIRST_LINE_QUEUE
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
@@ -104,6 +106,18 @@ class Settings(BaseSettings):
     prompts_cache_dir: Path = Path("var/prompts")
     inbound_number: str = "88001000000"
     local_timezone: str = "Europe/Moscow"
+    # ACD rules (callcenter.acd.service.AcdSettings)
+    acd_wrap_up_seconds: float = Field(default=300.0, ge=0, le=3600)
+    acd_max_missed_rings: int = Field(default=2, ge=0, le=20)
+    acd_overflow_wait_seconds: float = Field(default=120.0, gt=0, le=3600)
+    acd_overflow_all_busy_seconds: float = Field(default=60.0, gt=0, le=3600)
+    acd_surge_factor: float = Field(default=3.0, gt=1, le=100)
+    acd_surge_min_calls: int = Field(default=30, ge=1)
+    acd_auto_emergency: bool = True
+    acd_callback_enabled: bool = True
+    acd_callback_offer_after_seconds: float = Field(default=60.0, ge=0, le=3600)
+    acd_callback_max_attempts: int = Field(default=3, ge=1, le=10)
+    acd_callback_retry_seconds: float = Field(default=120.0, gt=0, le=86400)
 
     admin_username: str = ""
     admin_password: SecretStr = SecretStr("")

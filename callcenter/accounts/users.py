@@ -6,11 +6,9 @@ import asyncio
 import logging
 import weakref
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from callcenter.db.models import User
-from callcenter.db.repositories import users as users_repo
 from callcenter.passwords import hash_password, verify_password
+from callcenter.ports.records import User
+from callcenter.ports.stores import Stores, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +35,8 @@ async def _verify(password: str, password_hash: str) -> bool:
         return await asyncio.to_thread(verify_password, password, password_hash)
 
 
-async def authenticate(session: AsyncSession, username: str, password: str) -> User | None:
-    user = await users_repo.get_by_username(session, username)
+async def authenticate(tx: Stores, username: str, password: str) -> User | None:
+    user = await tx.users.get_by_username(username)
     if user is None:
         await _verify(password, _DUMMY_HASH)
         return None
@@ -47,11 +45,9 @@ async def authenticate(session: AsyncSession, username: str, password: str) -> U
     return user
 
 
-async def ensure_admin(
-    session_factory: async_sessionmaker[AsyncSession], username: str, password: str
-) -> None:
+async def ensure_admin(session_factory: Transactions, username: str, password: str) -> None:
     """Create the bootstrap administrator, or reset its password and role if it exists."""
-    async with session_factory.begin() as session:
-        hashed = await asyncio.to_thread(hash_password, password)
-        await users_repo.upsert_admin(session, username, hashed)
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with session_factory.begin() as tx:
+        await tx.users.upsert_admin(username, hashed)
     log.info("bootstrap administrator %r is ready", username)

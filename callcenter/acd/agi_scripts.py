@@ -5,7 +5,7 @@ the callback-in-queue booking.
     for script, handler in routes.items():
         agi_server.add_route(script, handler)
 
-Scripts (the dialplan calls them from `acd-wait`, see the report for the lines):
+Scripts (the dialplan calls them from `acd-wait` in asterisk_conf/extensions.conf):
 - `acd-join`, before Queue(): picks the caller's priority (a callback, else the customer's
   category), decides whether the caller overflows to the branches, announces the expected wait
   and offers a callback. Sets IVR_PRIORITY, ACD_NEXT (queue | overflow | callback), ACD_QUEUE
@@ -18,7 +18,7 @@ Scripts (the dialplan calls them from `acd-wait`, see the report for the lines):
   `context=`): books the callback and says goodbye (ACD_NEXT=callback), or sends the caller
   back to their place (ACD_NEXT=queue).
 
-Handlers take any object with the few AgiChannel methods they use (`AgiLine`), so they stay
+Handlers take any object with the few AgiChannel methods they use (`CallChannel`), so they stay
 free of the AGI adapter; a failure of ours ends the script with ACD_NEXT unset, and the dialplan
 then queues the caller as it would without the platform.
 """
@@ -27,15 +27,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from callcenter.acd import announcements as say
 from callcenter.acd.service import AcdService
-from callcenter.asterisk import channel_vars
 from callcenter.common.access import Conflict, InvalidInput, Sessions
-from callcenter.db.repositories import customers as customers_repo
 from callcenter.domain.acd import CALLBACK_PRIORITY, MAX_PRIORITY, caller_priority
 from callcenter.domain.customers import CustomerCategory
+from callcenter.pbx import channel_vars
+from callcenter.pbx.channel import CallChannel
 
 log = logging.getLogger(__name__)
 
@@ -57,31 +57,6 @@ _TRUE = frozenset({"1", "yes", "true", "on"})
 _QUEUE_NAME_CHARS = frozenset("-_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
-class AgiEnv(Protocol):
-    @property
-    def uniqueid(self) -> str: ...
-
-    @property
-    def callerid(self) -> str: ...
-
-
-class AgiLine(Protocol):
-    """The part of `callcenter.asterisk.agi.AgiChannel` the ACD scripts use."""
-
-    @property
-    def env(self) -> AgiEnv: ...
-
-    async def get_variable(self, name: str) -> str | None: ...
-
-    async def set_variable(self, name: str, value: object) -> None: ...
-
-    async def stream_file(self, name: str, escape_digits: str = "") -> tuple[str | None, int]: ...
-
-    async def get_data(
-        self, file: str, timeout_ms: int = 5000, max_digits: int = 1
-    ) -> str | None: ...
-
-
 class Rendered(Protocol):
     @property
     def asterisk_name(self) -> str: ...
@@ -94,20 +69,7 @@ class Prompts(Protocol):
 
 
 CategoryLookup = Callable[[int], Awaitable[CustomerCategory | None]]
-AcdScript = Callable[[AgiLine], Awaitable[None]]
-
-if TYPE_CHECKING:
-    from callcenter.asterisk.agi import AgiChannel, AgiHandler
-    from callcenter.speech.tts import PromptRenderer
-
-    def _agi_channel_is_enough(channel: AgiChannel) -> AgiLine:
-        return channel
-
-    def _renderer_is_enough(renderer: PromptRenderer) -> Prompts:
-        return renderer
-
-    def _scripts_are_agi_handlers(script: AcdScript) -> AgiHandler:
-        return script
+AcdScript = Callable[[CallChannel], Awaitable[None]]
 
 
 def _queue_name(value: str | None) -> str | None:
@@ -136,7 +98,7 @@ class AcdScripts:
         self.prompts = prompts
         self.categories = categories
 
-    async def _say(self, line: AgiLine, text: str, *, escape: str = "") -> str | None:
+    async def _say(self, line: CallChannel, text: str, *, escape: str = "") -> str | None:
         try:
             prompt = await self.prompts.render(text)
         except Exception:
@@ -146,7 +108,7 @@ class AcdScripts:
         key, _ = await line.stream_file(prompt.asterisk_name, escape)
         return key
 
-    async def _ask(self, line: AgiLine, text: str) -> str | None:
+    async def _ask(self, line: CallChannel, text: str) -> str | None:
         try:
             prompt = await self.prompts.render(text)
         except Exception:
@@ -165,7 +127,7 @@ class AcdScripts:
 
     # ------------------------------------------------------------------ acd-join
 
-    async def join(self, line: AgiLine) -> None:
+    async def join(self, line: CallChannel) -> None:
         queue = _queue_name(await line.get_variable(CC_QUEUE))
         if queue is None:
             return  # not ours to route: the dialplan goes on as it would without us
@@ -210,7 +172,7 @@ class AcdScripts:
 
     # ------------------------------------------------------------------ acd-wait
 
-    async def wait(self, line: AgiLine) -> None:
+    async def wait(self, line: CallChannel) -> None:
         queue = _queue_name(await line.get_variable(CC_QUEUE))
         if queue is None:
             return
@@ -236,14 +198,14 @@ class AcdScripts:
 
     # ------------------------------------------------------------------ acd-callback
 
-    async def callback(self, line: AgiLine) -> None:
+    async def callback(self, line: CallChannel) -> None:
         queue = _queue_name(await line.get_variable(CC_QUEUE))
         if queue is None:
             return
         await line.set_variable(ACD_NEXT, NEXT_QUEUE)
         await self._book(line, queue)
 
-    async def _book(self, line: AgiLine, queue: str) -> None:
+    async def _book(self, line: CallChannel, queue: str) -> None:
         customer_id = _small_int(await line.get_variable(channel_vars.CUSTOMER_ID))
         try:
             booked = self.acd.book_callback(
@@ -271,8 +233,8 @@ class AcdScripts:
 
 def customer_categories(sessions: Sessions) -> CategoryLookup:
     async def lookup(customer_id: int) -> CustomerCategory | None:
-        async with sessions() as session:
-            customer = await customers_repo.get(session, customer_id)
+        async with sessions() as tx:
+            customer = await tx.customers.get(customer_id)
         return CustomerCategory(customer.category) if customer is not None else None
 
     return lookup

@@ -25,9 +25,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from callcenter.asterisk import channel_vars
-from callcenter.asterisk.ami_errors import AmiError
 from callcenter.common.access import Conflict, InvalidInput
+from callcenter.domain import dialplan
 from callcenter.domain.acd import CALLBACK_PRIORITY
 from callcenter.domain.telephony import (
     AgentConnected,
@@ -36,6 +35,8 @@ from callcenter.domain.telephony import (
     QueueCallerAbandoned,
     TelephonyEvent,
 )
+from callcenter.pbx import channel_vars
+from callcenter.pbx.ami_errors import AmiError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ class Originator(Protocol):
 
 
 class CallbackStore(Protocol):
-    """Where callbacks outlive the process (`callcenter.db.cluster_store.SqlCallbackStore`)."""
+    """Where callbacks outlive the process (`callcenter.cluster.stores.SqlCallbackStore`)."""
 
     async def save(self, callbacks: Sequence[QueuedCallback]) -> None: ...
 
@@ -96,8 +97,10 @@ class CallbackRules:
     max_attempts: int = 3
     retry_seconds: float = 120.0
     ring_seconds: float = 30.0
-    outbound_context: str = "outbound"  # where Local/<number>@<this> dials the public network
-    target_context: str = "transfer"  # <queue>@<this> puts the answered customer in the queue
+    # where Local/<number>@<this> dials the public network
+    outbound_context: str = dialplan.OUTBOUND_CONTEXT
+    # <queue>@<this> puts the answered customer in the queue
+    target_context: str = dialplan.TRANSFER_CONTEXT
     caller_id_number: str | None = None  # what the customer sees (the 8-800 number)
     caller_id_name: str = "Контакт-центр"
 

@@ -18,7 +18,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from callcenter.asterisk.ami_results import QueueStatusReport
 from callcenter.domain.agents import OperatorState
 from callcenter.domain.service_metrics import ContactOutcome, QueueContact
 from callcenter.domain.telephony import (
@@ -29,6 +28,7 @@ from callcenter.domain.telephony import (
     QueueCallerLeft,
     TelephonyEvent,
 )
+from callcenter.pbx.results import QueueStatusReport
 
 REJOIN_GRACE = timedelta(seconds=30)
 MAX_REVIVABLE = 10_000

@@ -20,13 +20,8 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Protocol
 
-from callcenter.asterisk.ami_errors import AmiActionError, AmiError, AmiNotConnectedError
-from callcenter.asterisk.ami_results import QueueMemberState, QueueStatusReport
 from callcenter.calls.records import normalise_interface
 from callcenter.common.access import Clock, Conflict, NotFound, Sessions, WorkstationError
-from callcenter.db.repositories import operator_states as states_repo
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import queues as queues_repo
 from callcenter.domain import agents
 from callcenter.domain.acd import member_penalty
 from callcenter.domain.agents import (
@@ -58,6 +53,8 @@ from callcenter.domain.telephony import (
     QueueMemberRemoved,
     TelephonyEvent,
 )
+from callcenter.pbx.ami_errors import AmiActionError, AmiError, AmiNotConnectedError
+from callcenter.pbx.results import QueueMemberState, QueueStatusReport
 
 log = logging.getLogger(__name__)
 
@@ -227,13 +224,13 @@ class OperatorStates:
     async def load(self) -> None:
         """Read operators, their queues and their last recorded states from the database."""
         now = self._clock()
-        async with self._sessions() as session:
-            rows = await operators_repo.list_all(session)
-            queues = await queues_repo.list_all(session)
-            current = await states_repo.current_states(session, [op.id for op in rows])
+        async with self._sessions() as tx:
+            rows = await tx.operators.list_all()
+            queues = await tx.queues.list_all()
+            current = await tx.operator_states.current_states([op.id for op in rows])
             since = self._day_start(now)
             history = {
-                op.id: await operators_repo.state_history(session, op.id, since=since, until=now)
+                op.id: await tx.operators.state_history(op.id, since=since, until=now)
                 for op in rows
             }
         seats: dict[int, list[QueueSeat]] = defaultdict(list)
@@ -496,9 +493,9 @@ class OperatorStates:
 
     async def _record(self, operator_id: int, status: AgentStatus, at: datetime) -> None:
         try:
-            async with self._sessions.begin() as session:
-                await operators_repo.set_state(
-                    session, operator_id, status.state, at=at, pause_reason=status.pause_reason
+            async with self._sessions.begin() as tx:
+                await tx.operators.set_state(
+                    operator_id, status.state, at=at, pause_reason=status.pause_reason
                 )
         except Exception:
             # the live state stays right; only the history misses a row

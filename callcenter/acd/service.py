@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from callcenter.acd.callbacks import (
@@ -49,15 +49,7 @@ from callcenter.acd.operator_states import (
     QueueControl,
     StateChange,
 )
-from callcenter.asterisk.ami import AmiClient, AmiListener, ResyncSnapshot
-from callcenter.asterisk.ami_events import parse_frame
-from callcenter.asterisk.ami_results import QueueStatusReport
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.common.access import Clock, Sessions
-from callcenter.db.repositories import audit as audit_repo
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import queues as queues_repo
-from callcenter.db.repositories.calls import CallFilter
 from callcenter.domain import acd as rules
 from callcenter.domain.acd import (
     EmergencyMode,
@@ -81,6 +73,11 @@ from callcenter.domain.service_metrics import (
     intervals,
 )
 from callcenter.domain.telephony import QueueCallerJoined, TelephonyEvent
+from callcenter.pbx.events import parse_frame
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.listener import AmiListener, ResyncSnapshot
+from callcenter.pbx.results import QueueStatusReport
+from callcenter.ports.queries import CallFilter
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +114,8 @@ def utcnow() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class AcdSettings:
-    """The ACD's knobs (see the report for the CALLCENTER_ACD_* settings they come from)."""
+    """The ACD's rules; `callcenter.bootstrap.acd_settings` fills them from the CALLCENTER_ACD_*
+    settings (README, Settings)."""
 
     wrap_up_seconds: float = 300.0
     max_missed_rings: int = 2
@@ -212,7 +210,7 @@ class LiveSnapshot:
 
 
 class EmergencyStore(Protocol):
-    """Where the emergency switch is kept for every node (`db.cluster_store`)."""
+    """Where the emergency switch is kept for every node (`callcenter.cluster.stores`)."""
 
     async def load(self) -> EmergencyMode | None: ...
 
@@ -221,12 +219,6 @@ class EmergencyStore(Protocol):
 
 class AcdControl(QueueControl, Originator, Protocol):
     """What the ACD sends to Asterisk (`callcenter.asterisk.ami.AmiClient` has it all)."""
-
-
-if TYPE_CHECKING:
-
-    def _amiclient_is_enough(client: AmiClient) -> AcdControl:
-        return client
 
 
 class AcdService:
@@ -315,9 +307,9 @@ class AcdService:
         """Queues, operators and their states, and today's finished calls for the metrics."""
         now = self._clock()
         self._day = self.day_start(now)
-        async with self._sessions() as session:
-            queues = await queues_repo.list_all(session)
-            calls = await calls_repo.search(session, CallFilter(since=self._day, limit=200_000))
+        async with self._sessions() as tx:
+            queues = await tx.queues.list_all()
+            calls = await tx.calls.search(CallFilter(since=self._day, limit=200_000))
         self.tracker.configure(
             QueueInfo(q.name, q.support_line, q.is_overflow, q.description) for q in queues
         )
@@ -585,9 +577,8 @@ class AcdService:
             announcement=announcement,
             baseline_per_hour=self._rate.rates(now)[2],
         )
-        async with self._sessions.begin() as session:
-            await audit_repo.append(
-                session,
+        async with self._sessions.begin() as tx:
+            await tx.audit.append(
                 EMERGENCY_AUDIT_ACTION,
                 at=now,
                 user_id=user_id,

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.domain.roles import Role
-from callcenter.ports import PbxState
+from callcenter.ports.pbx import PbxState
 
 
 class TokenOut(BaseModel):

@@ -27,19 +27,16 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 
-from callcenter.asterisk.agi_channel import (
-    DEFAULT_REPLY_TIMEOUT,
-    AgiChannel,
-    RecordOutcome,
-    RecordResult,
-)
+from callcenter.asterisk.agi_channel import DEFAULT_REPLY_TIMEOUT, AgiChannel
 from callcenter.asterisk.agi_environment import (
     MAX_ENVIRONMENT_BYTES,
     MAX_ENVIRONMENT_LINES,
     AgiEnvironment,
     read_environment,
 )
-from callcenter.asterisk.agi_errors import (
+from callcenter.asterisk.agi_transport import AgiTransport, close_writer
+from callcenter.domain import dialplan
+from callcenter.pbx.agi_errors import (
     AgiCommandError,
     AgiConnectionLostError,
     AgiError,
@@ -47,8 +44,8 @@ from callcenter.asterisk.agi_errors import (
     AgiProtocolError,
     AgiTimeoutError,
 )
-from callcenter.asterisk.agi_transport import AgiTransport, close_writer
-from callcenter.asterisk.channel_vars import IVR_FAILOVER, IVR_TARGET
+from callcenter.pbx.channel import RecordOutcome, RecordResult
+from callcenter.pbx.channel_vars import IVR_FAILOVER, IVR_TARGET
 
 __all__ = [
     "AgiChannel",
@@ -96,7 +93,7 @@ class AgiServer:
         session_timeout: float = 600.0,
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
         environment_timeout: float = 10.0,
-        failover_queue: str = "line1",
+        failover_queue: str = dialplan.FIRST_LINE_QUEUE,
         failover_timeout: float = 5.0,
         max_sessions: int = 1000,
         max_environment_bytes: int = MAX_ENVIRONMENT_BYTES,

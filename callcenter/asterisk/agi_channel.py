@@ -17,17 +17,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
 from callcenter.asterisk.agi_environment import AgiEnvironment
-from callcenter.asterisk.agi_errors import (
-    AgiCommandError,
-    AgiConnectionLostError,
-    AgiHangupError,
-    AgiProtocolError,
-    AgiTimeoutError,
-)
 from callcenter.asterisk.agi_protocol import (
     AgiReply,
     arg,
@@ -37,6 +28,14 @@ from callcenter.asterisk.agi_protocol import (
 )
 from callcenter.asterisk.agi_protocol import escape_digits as _escape
 from callcenter.asterisk.agi_transport import HANGUP_LINE, AgiTransport
+from callcenter.pbx.agi_errors import (
+    AgiCommandError,
+    AgiConnectionLostError,
+    AgiHangupError,
+    AgiProtocolError,
+    AgiTimeoutError,
+)
+from callcenter.pbx.channel import RecordOutcome, RecordResult
 
 DEFAULT_REPLY_TIMEOUT = 120.0  # a prompt plays for at most 15 s (SPEC); leave a wide margin
 MAX_USAGE_LINES = 200  # a 520 usage text is ~10 lines
@@ -46,19 +45,6 @@ _APP_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _SAY_DIGITS = re.compile(r"[0-9*#]+")
 _FORMAT = re.compile(r"[a-z0-9]+")
 _GENDERS = frozenset({"m", "f", "n", "c"})
-
-
-class RecordOutcome(StrEnum):
-    DTMF = "dtmf"  # an escape digit ended the recording
-    TIMEOUT = "timeout"  # maximum length or the silence limit was reached
-    HANGUP = "hangup"  # the caller hung up; what was said so far is kept
-
-
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    outcome: RecordOutcome
-    endpos: int  # samples written
-    digit: str | None = None
 
 
 def _digit(code: int) -> str | None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import parse_qsl, urlsplit
 
-from callcenter.asterisk.agi_errors import AgiProtocolError
 from callcenter.asterisk.agi_protocol import clean
+from callcenter.pbx.agi_errors import AgiProtocolError
 
 MAX_ENVIRONMENT_BYTES = 64 * 1024  # a real one is ~600 bytes plus the AGI() arguments
 MAX_ENVIRONMENT_LINES = 200  # 22 fixed lines plus agi_arg_N (Asterisk allows 127 args)

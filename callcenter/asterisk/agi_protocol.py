@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from callcenter.asterisk.agi_errors import AgiProtocolError
+from callcenter.pbx.agi_errors import AgiProtocolError
 
 # Asterisk reads a command into an 8 KiB buffer (AGI_BUF_LEN); a longer line would be split
 # into two commands, so we refuse it.

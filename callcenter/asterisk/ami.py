@@ -34,12 +34,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from callcenter.asterisk.ami_backoff import Backoff
 from callcenter.asterisk.ami_connection import AmiConnection
 from callcenter.asterisk.ami_dispatch import EventDispatcher
-from callcenter.asterisk.ami_errors import (
+from callcenter.pbx.ami_errors import (
     AmiActionError,
     AmiConnectionLostError,
     AmiError,
@@ -47,7 +47,9 @@ from callcenter.asterisk.ami_errors import (
     AmiNotConnectedError,
     AmiTimeoutError,
 )
-from callcenter.asterisk.ami_results import (
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.listener import AmiListener, ResyncSnapshot
+from callcenter.pbx.results import (
     ORIGINATE_ACTION_PREFIX,
     ActionAck,
     ActionReply,
@@ -61,7 +63,6 @@ from callcenter.asterisk.ami_results import (
     QueueStatusReport,
     QueueSummaryRow,
 )
-from callcenter.asterisk.frames import AmiFrame
 
 if TYPE_CHECKING:
     from callcenter.config import Settings
@@ -92,40 +93,6 @@ __all__ = [
     "QueueSummaryRow",
     "ResyncSnapshot",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class ResyncSnapshot:
-    """What Asterisk looked like right after a (re)connect.
-
-    `asterisk_restarted` is True when CoreStatus reports another start time than on the previous
-    connection of this client: every channel and dynamic queue member of before is gone, and
-    the service layer must close the calls it still thinks are live. `asterisk_reloaded` means
-    only a reload happened in between.
-    """
-
-    connection: int  # 1 for the first connection of this client, then 2, 3, ...
-    connected_at: datetime
-    core_status: CoreStatus
-    previous_core_status: CoreStatus | None
-    asterisk_restarted: bool
-    asterisk_reloaded: bool
-    channels: tuple[ChannelInfo, ...]
-    queues: QueueStatusReport
-
-
-class AmiListener(Protocol):
-    """What the service layer implements to follow the link. Exceptions raised are logged."""
-
-    async def on_connected(self, snapshot: ResyncSnapshot) -> None:
-        """Called after each (re)connect and resync, before any event of that connection."""
-
-    async def on_disconnected(self) -> None:
-        """Called once per lost connection that had been announced by on_connected."""
-
-    async def on_event(self, frame: AmiFrame, received_at: datetime) -> None:
-        """One AMI event. Events of one call (Linkedid) arrive one at a time in wire order;
-        different calls are delivered concurrently. `received_at` is UTC."""
 
 
 @dataclass(frozen=True, slots=True)

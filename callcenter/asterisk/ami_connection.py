@@ -22,15 +22,15 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from callcenter.asterisk.ami_errors import (
+from callcenter.pbx.ami_errors import (
     AmiActionError,
     AmiConnectionLostError,
     AmiLoginError,
     AmiNotConnectedError,
     AmiTimeoutError,
 )
-from callcenter.asterisk.ami_results import ActionReply
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_action
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_action
+from callcenter.pbx.results import ActionReply
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from callcenter.asterisk.ami_events import frame_call_key
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.events import frame_call_key
+from callcenter.pbx.frames import AmiFrame
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from callcenter.config import Settings
+from callcenter.domain.dialplan import SHIPPED_CONF_DIR
 
 __all__ = [
     "DEFAULT_SOURCE_DIR",
@@ -38,7 +39,7 @@ __all__ = [
     "write_hold_tone",
 ]
 
-DEFAULT_SOURCE_DIR = Path(__file__).resolve().parents[2] / "asterisk_conf"
+DEFAULT_SOURCE_DIR = SHIPPED_CONF_DIR
 HOLD_FILE = Path("moh") / "callcenter-hold.wav"
 # Played by the dialplan when the IVR cannot run (extensions.conf, CC_NOTICE); optional.
 NOTICE_FILE = Path("sounds") / "recording-notice.wav"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from callcenter.asterisk.ami import AmiClient
-from callcenter.ports import PbxLinkStatus, PbxState
+from callcenter.ports.pbx import PbxLinkStatus, PbxState
 
 
 class AmiPbxLink:

@@ -15,21 +15,28 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from callcenter.acd.callbacks import CallbackRules
+from callcenter.acd.service import AcdSettings
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
-from callcenter.db.engine import create_engine, create_session_factory
-from callcenter.ports import PbxLink, PbxLinkStatus, PbxState
+from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
+from callcenter.db.health import probe_database
+from callcenter.domain import dialplan
+from callcenter.domain.acd import OverflowPolicy, SurgeRule
+from callcenter.outbound.campaigns import EmailPort, SmsPort
+from callcenter.ports.health import DatabaseProbe
+from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
 
 if TYPE_CHECKING:
     from callcenter.acd.service import AcdService
     from callcenter.asterisk.agi import AgiServer
-    from callcenter.asterisk.ami import ResyncSnapshot
-    from callcenter.asterisk.frames import AmiFrame
     from callcenter.calls.records import CallEvents
     from callcenter.cluster.remote import RemoteAcd
     from callcenter.outbound.dialer import DialerService
+    from callcenter.pbx.frames import AmiFrame
+    from callcenter.pbx.listener import ResyncSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +51,7 @@ class Component(Protocol):
 class Platform:
     settings: Settings
     engine: AsyncEngine
-    session_factory: async_sessionmaker[AsyncSession]
+    session_factory: SessionFactory
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
@@ -53,13 +60,16 @@ class Platform:
     agi: AgiServer | None = None
     dialer: DialerService | None = None
     acd: AcdService | RemoteAcd | None = None
-    sms: Any = None
+    sms: SmsPort | None = None
+    email: EmailPort | None = None
     # the recordings' archive/retention schedule runs in one role only (telephony, all-in-one)
     maintenance: bool = True
     role: str = "all"
-    email: Any = None
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
+
+    async def probe_database(self, *, limit_seconds: float = 3.0) -> DatabaseProbe:
+        return await probe_database(self.engine, limit_seconds=limit_seconds)
 
     def __post_init__(self) -> None:
         if self.recordings is None:
@@ -121,7 +131,7 @@ class AmiFanout:
     async def on_event(self, frame: AmiFrame, received_at: datetime) -> None:
         await self.calls.on_event(frame, received_at)
         if self.dialer is not None and (frame.event or "").lower() == "originateresponse":
-            from callcenter.asterisk.ami_results import OriginateOutcome
+            from callcenter.pbx.results import OriginateOutcome
 
             outcome = OriginateOutcome.from_frame(frame)
             if outcome is not None and outcome.channel_id:
@@ -150,7 +160,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sms_gateway(settings: Settings) -> Any:
+def _sms_gateway(settings: Settings) -> SmsPort | None:
     if not settings.sms_gateway_url:
         return None
     from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
@@ -164,7 +174,7 @@ def _sms_gateway(settings: Settings) -> Any:
     )
 
 
-def _email_sender(settings: Settings) -> Any:
+def _email_sender(settings: Settings) -> EmailPort | None:
     if not settings.smtp_host:
         return None
     from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
@@ -181,6 +191,27 @@ def _email_sender(settings: Settings) -> Any:
     )
 
 
+def acd_settings(settings: Settings) -> AcdSettings:
+    """The ACD's rules from the CALLCENTER_ACD_* settings."""
+    return AcdSettings(
+        wrap_up_seconds=settings.acd_wrap_up_seconds,
+        max_missed_rings=settings.acd_max_missed_rings,
+        overflow=OverflowPolicy(
+            wait_seconds=settings.acd_overflow_wait_seconds,
+            all_busy_seconds=settings.acd_overflow_all_busy_seconds,
+        ),
+        surge=SurgeRule(factor=settings.acd_surge_factor, min_calls=settings.acd_surge_min_calls),
+        auto_emergency=settings.acd_auto_emergency,
+        callback_enabled=settings.acd_callback_enabled,
+        callback_offer_min_wait_seconds=settings.acd_callback_offer_after_seconds,
+        callback=CallbackRules(
+            max_attempts=settings.acd_callback_max_attempts,
+            retry_seconds=settings.acd_callback_retry_seconds,
+        ),
+        timezone=settings.local_timezone,
+    )
+
+
 def build_platform(
     settings: Settings, *, simulator_time_scale: float = 1.0, role: str = "all"
 ) -> Platform:
@@ -188,13 +219,13 @@ def build_platform(
     the same without HTTP, publishing its live picture and taking requests through
     PostgreSQL); `simulator_time_scale` speeds up the built-in simulator (tests)."""
     from callcenter.acd.agi_scripts import acd_agi_routes
-    from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
+    from callcenter.acd.service import AcdAmiListener, AcdService
     from callcenter.asterisk.agi import AgiServer
     from callcenter.asterisk.ami import AmiClient
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents
-    from callcenter.db.cluster_store import SqlCallbackStore, SqlEmergencyStore
+    from callcenter.cluster.stores import SqlCallbackStore, SqlEmergencyStore
     from callcenter.domain.calls import CallTracker
     from callcenter.outbound.dialer import (
         DialerConfig,
@@ -216,7 +247,7 @@ def build_platform(
         factory,
         tracker=CallTracker(
             inbound_numbers={settings.inbound_number},
-            inbound_contexts={"from-trunk", "inbound-ivr", "ivr"},
+            inbound_contexts=set(dialplan.INBOUND_CONTEXTS),
         ),
     )
     recording_hooks = CallRecordingHooks(recordings.core)
@@ -231,7 +262,7 @@ def build_platform(
         lookup_timeout=settings.ivr_lookup_timeout,
     )
     agi = AgiServer(
-        {"ivr": ivr.handler},
+        {dialplan.IVR_SCRIPT: ivr.handler},
         host=settings.agi_host,
         port=settings.agi_port,
         allowed_networks=settings.agi_allowed_networks,
@@ -244,7 +275,7 @@ def build_platform(
     listener = AmiFanout(calls)
     acd = AcdService(
         factory,
-        settings=AcdSettings(timezone=settings.local_timezone),
+        settings=acd_settings(settings),
         callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
         emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
     )

@@ -20,10 +20,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from callcenter.asterisk.agi import AgiHandler
 from callcenter.config import Settings
+from callcenter.db.engine import SessionFactory
 from callcenter.inbound.flows import (
     DEFAULT_FLOW,
     FlowLoader,
@@ -91,7 +90,7 @@ class IvrSuite:
 
 def build_ivr(
     settings: Settings,
-    session_factory: async_sessionmaker[AsyncSession],
+    session_factory: SessionFactory,
     *,
     recordings: RecordingsSuite | None = None,
     clock: Callable[[], datetime] = _utcnow,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import yaml
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.config import Settings
+from callcenter.db.engine import SessionFactory
 from callcenter.domain.recording_rules import RecordingPolicy, policy_from_mapping
 from callcenter.recordings.access import RecordingAccess
 from callcenter.recordings.registry import RecordingService
@@ -50,9 +50,7 @@ def load_policy(settings: Settings) -> RecordingPolicy:
         raise RecordingConfigError(f"CALLCENTER_RECORDINGS_RULES_FILE: {path}: {exc}") from None
 
 
-def build_recordings(
-    settings: Settings, session_factory: async_sessionmaker[AsyncSession]
-) -> Recordings:
+def build_recordings(settings: Settings, session_factory: SessionFactory) -> Recordings:
     store = RecordingStore(
         settings.recordings_dir,
         archive_root=settings.recordings_archive_dir,

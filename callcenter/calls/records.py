@@ -20,19 +20,15 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from callcenter.asterisk.ami import ResyncSnapshot
-from callcenter.asterisk.ami_events import EventParser
-from callcenter.asterisk.frames import AmiFrame
-from callcenter.db.models import Call, Operator
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import telephony_events as journal_repo
-from callcenter.db.repositories.calls import CallFields
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import CallRecord, CallTracker, Disposition, Transfer
 from callcenter.domain.telephony_events import EventSource
+from callcenter.pbx.events import EventParser
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.listener import ResyncSnapshot
+from callcenter.ports.queries import CallFields
+from callcenter.ports.records import Call
+from callcenter.ports.stores import Stores, Transactions
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +59,7 @@ def normalise_interface(interface: str) -> str:
 class OperatorDirectory:
     """Maps Asterisk member interfaces to operator ids, cached, refreshed on a miss."""
 
-    def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], *, refresh_every: float = 5.0
-    ) -> None:
+    def __init__(self, session_factory: Transactions, *, refresh_every: float = 5.0) -> None:
         self._factory = session_factory
         self._refresh_every = refresh_every
         self._by_interface: dict[str, int] = {}
@@ -73,8 +67,8 @@ class OperatorDirectory:
         self._loaded_at: float | None = None
 
     async def refresh(self) -> None:
-        async with self._factory() as session:
-            rows = (await session.execute(select(Operator.id, Operator.interface))).all()
+        async with self._factory() as tx:
+            rows = await tx.operators.interfaces()
         self._by_interface = {normalise_interface(iface): op_id for op_id, iface in rows}
         self._by_id = {op_id: iface for op_id, iface in rows}
         self._loaded_at = asyncio.get_running_loop().time()
@@ -166,7 +160,7 @@ class CallEvents:
 
     def __init__(
         self,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: Transactions,
         *,
         tracker: CallTracker,
         parser: EventParser | None = None,
@@ -335,13 +329,13 @@ class CallEvents:
     async def _write_batch(self) -> None:
         journal = self._journal[: self._batch_size]
         records = dict(self._records)
-        async with self._factory.begin() as session:
-            await journal_repo.add_many(session, journal)
+        async with self._factory.begin() as tx:
+            await tx.telephony_events.add_many(journal)
             for linkedid, record in records.items():
                 operator_id = await self.operators.operator_id(record.operator_interface)
-                await calls_repo.upsert(session, linkedid, **_fields(record, operator_id))
-                await self._save_transfers(session, record)
-                await self._save_operator_legs(session, record)
+                await tx.calls.upsert(linkedid, **_fields(record, operator_id))
+                await self._save_transfers(tx, record)
+                await self._save_operator_legs(tx, record)
         # only now, after the commit: a failed batch stays pending for the retry
         del self._journal[: len(journal)]
         for linkedid, record in records.items():
@@ -359,13 +353,12 @@ class CallEvents:
                 except Exception:
                     log.exception("call commit hook failed")
 
-    async def _save_operator_legs(self, session: AsyncSession, record: CallRecord) -> None:
+    async def _save_operator_legs(self, tx: Stores, record: CallRecord) -> None:
         """Every ring of an operator's phone: what the operator's missed-call history reads."""
         for leg in record.operator_legs:
             if not leg.uniqueid:
                 continue
-            await calls_repo.upsert_leg(
-                session,
+            await tx.calls.upsert_leg(
                 record.id,
                 uniqueid=leg.uniqueid,
                 channel=leg.channel or leg.interface,
@@ -376,13 +369,12 @@ class CallEvents:
                 operator_id=await self.operators.operator_id(leg.interface),
             )
 
-    async def _save_transfers(self, session: AsyncSession, record: CallRecord) -> None:
+    async def _save_transfers(self, tx: Stores, record: CallRecord) -> None:
         saved = self._transfers_saved.get(record.linkedid, 0)
         new: Iterable[Transfer] = record.transfers[saved:]
         for transfer in new:
             from_id = await self.operators.operator_id(transfer.from_operator)
-            await calls_repo.add_transfer(
-                session,
+            await tx.calls.add_transfer(
                 record.id,
                 kind=transfer.kind,
                 to_target=transfer.to_target[:128],
@@ -396,9 +388,9 @@ class CallEvents:
         """After our own restart: calls the database thinks are open are taken over when
         Asterisk still has them, else closed as interrupted."""
         await self.operators.refresh()
-        async with self._factory() as session:
-            rows = list(await session.scalars(select(Call).where(Call.ended_at.is_(None))))
-            saved = {row.linkedid: len(await calls_repo.transfers(session, row.id)) for row in rows}
+        async with self._factory() as tx:
+            rows = await tx.calls.open_calls()
+            saved = {row.linkedid: len(await tx.calls.transfers(row.id)) for row in rows}
         for row in rows:
             record = record_from_row(row, self.operators.interface(row.operator_id))
             self._transfers_saved[row.linkedid] = saved[row.linkedid]

@@ -18,28 +18,29 @@ from typing import Any
 
 from callcenter.acd.live_view import ChangeFeed
 from callcenter.acd.operator_states import PbxUnavailable, StateChange
-from callcenter.asterisk.ami_errors import (
-    AmiActionError,
-    AmiError,
-    AmiNotConnectedError,
-    AmiTimeoutError,
-)
-from callcenter.asterisk.ami_results import ConfbridgeParticipant
 from callcenter.cluster.codec import operator_view_status, status_from_json
-from callcenter.common.access import Conflict, InvalidInput, NotFound, Sessions
-from callcenter.db.cluster_store import (
+from callcenter.cluster.stores import (
     EMERGENCY_CHANNEL,
     LIVE_CHANNEL,
     REPLY_CHANNEL,
     REQUEST_CHANNEL,
     SqlEmergencyStore,
 )
+from callcenter.common.access import Conflict, InvalidInput, NotFound
+from callcenter.db.engine import SessionFactory
 from callcenter.db.notify import PgListener
 from callcenter.db.repositories import audit as audit_repo
 from callcenter.db.repositories import cluster as cluster_repo
 from callcenter.domain import acd as rules
 from callcenter.domain.acd import EmergencyMode, EmergencySource
 from callcenter.domain.agents import AgentStatus
+from callcenter.pbx.ami_errors import (
+    AmiActionError,
+    AmiError,
+    AmiNotConnectedError,
+    AmiTimeoutError,
+)
+from callcenter.pbx.results import ConfbridgeParticipant
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +59,9 @@ class RequestFailed(Exception):
 class NodeRequester:
     """Sends requests to telephony nodes and waits for their answers."""
 
-    def __init__(self, sessions: Sessions, *, clock: Callable[[], datetime] = _utcnow) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, clock: Callable[[], datetime] = _utcnow
+    ) -> None:
         self._sessions = sessions
         self._clock = clock
         self._waiting: dict[int, asyncio.Event] = {}
@@ -188,7 +191,7 @@ class RemoteStates:
 class RemoteAcd:
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: SessionFactory,
         *,
         database_url: str,
         clock: Callable[[], datetime] = _utcnow,

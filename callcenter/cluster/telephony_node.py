@@ -22,22 +22,23 @@ from typing import Any
 
 from callcenter.acd.operator_states import PbxUnavailable
 from callcenter.acd.service import AcdService
-from callcenter.asterisk.ami_errors import (
-    AmiActionError,
-    AmiError,
-    AmiNotConnectedError,
-    AmiTimeoutError,
-)
 from callcenter.cluster.codec import jsonable, status_to_json
-from callcenter.common.access import Conflict, InvalidInput, NotFound, Sessions, WorkstationError
-from callcenter.db.cluster_store import (
+from callcenter.cluster.stores import (
     EMERGENCY_CHANNEL,
     LIVE_CHANNEL,
     REPLY_CHANNEL,
     REQUEST_CHANNEL,
 )
+from callcenter.common.access import Conflict, InvalidInput, NotFound, WorkstationError
+from callcenter.db.engine import SessionFactory
 from callcenter.db.notify import PgListener
 from callcenter.db.repositories import cluster as cluster_repo
+from callcenter.pbx.ami_errors import (
+    AmiActionError,
+    AmiError,
+    AmiNotConnectedError,
+    AmiTimeoutError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def error_message(exc: BaseException) -> str:
 class TelephonyNode:
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: SessionFactory,
         acd: AcdService,
         *,
         database_url: str,

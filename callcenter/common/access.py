@@ -19,17 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from callcenter.db.repositories import audit as audit_repo
-from callcenter.db.repositories import operators as operators_repo
 from callcenter.domain.roles import Role
 from callcenter.domain.visibility import Viewer
+from callcenter.ports.stores import Stores, Transactions
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Sessions = async_sessionmaker[AsyncSession]
+Sessions = Transactions
 
 ACCESS_DENIED_ACTION = "access_denied"
 
@@ -107,21 +104,22 @@ class UseCases:
         return now
 
     @asynccontextmanager
-    async def transaction(self, actor: Actor) -> AsyncIterator[AsyncSession]:
+    async def transaction(self, actor: Actor) -> AsyncIterator[Stores]:
         """One use case, one transaction. A refusal rolls the use case back and is then
         written to the audit log in a transaction of its own (after the first one ended, so
         SQLite's single writer is free)."""
         try:
-            async with self._sessions.begin() as session:
-                yield session
+            async with self._sessions() as tx:
+                yield tx
+                # committed through the port so a clash surfaces as StoreConflict
+                await tx.commit()
         except AccessDenied as exc:
             await self._record_refusal(actor, exc)
             raise
 
     async def _record_refusal(self, actor: Actor, exc: AccessDenied) -> None:
-        async with self._sessions.begin() as session:
-            await audit_repo.append(
-                session,
+        async with self._sessions.begin() as tx:
+            await tx.audit.append(
                 ACCESS_DENIED_ACTION,
                 at=self.now(),
                 user_id=actor.user_id,
@@ -140,7 +138,7 @@ class UseCases:
 
     async def audit(
         self,
-        session: AsyncSession,
+        tx: Stores,
         actor: Actor,
         action: str,
         *,
@@ -148,8 +146,7 @@ class UseCases:
         object_id: object,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        await audit_repo.append(
-            session,
+        await tx.audit.append(
             action,
             at=self.now(),
             user_id=actor.user_id,
@@ -160,11 +157,11 @@ class UseCases:
         )
 
 
-async def viewer_for(session: AsyncSession, actor: Actor) -> Viewer:
+async def viewer_for(tx: Stores, actor: Actor) -> Viewer:
     """The actor with their support line, as the visibility rules need it."""
     line = None
     if actor.operator_id is not None:
-        operator = await operators_repo.get(session, actor.operator_id)
+        operator = await tx.operators.get(actor.operator_id)
         line = operator.support_line if operator is not None else None
     return Viewer(
         user_id=actor.user_id, role=actor.role, operator_id=actor.operator_id, support_line=line

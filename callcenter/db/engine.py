@@ -8,10 +8,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
-    AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from callcenter.db.stores import SqlStores
 
 
 def create_engine(
@@ -48,5 +49,9 @@ def create_engine(
     return create_async_engine(url, **kwargs)
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+SessionFactory = async_sessionmaker[SqlStores]
+
+
+def create_session_factory(engine: AsyncEngine) -> SessionFactory:
+    """Sessions that are also the use cases' `Stores` (see `callcenter.db.stores`)."""
+    return async_sessionmaker(engine, class_=SqlStores, expire_on_commit=False)

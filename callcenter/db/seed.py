@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import phonenumbers
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from callcenter.db.engine import SessionFactory
 from callcenter.db.models import (
     AppealTopic,
     CorporateContact,
@@ -633,7 +634,7 @@ async def _seed_reference(session: AsyncSession, now: datetime) -> tuple[int, in
 
 
 async def seed_demo(
-    session_factory: async_sessionmaker[AsyncSession], *, now: datetime, if_empty: bool
+    session_factory: SessionFactory, *, now: datetime, if_empty: bool
 ) -> SeedReport:
     """Fill a migrated database with the demo data set, in one transaction.
 

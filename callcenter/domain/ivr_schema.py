@@ -25,6 +25,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from callcenter.domain.dialplan import FIRST_LINE_QUEUE
+
 MAX_LEVELS = 4  # menu levels; the operator is the 5th (table 6: "4+1")
 MAX_OPTIONS = 4  # choices on one level
 ALL_KEYS = "0123456789*#"
@@ -154,7 +156,7 @@ class Timing(_Model):
 
 
 class OperatorDefaults(_Model):
-    queue: str = "line1"  # where a caller goes when no node on the way names a queue
+    queue: str = FIRST_LINE_QUEUE  # where a caller goes when no node on the way names a queue
     priority: int = Field(default=0, ge=0, le=100)
     # customers whose outages are handled first (hospitals, schools): intelligent routing
     social_facility_priority: int = Field(default=10, ge=0, le=100)

@@ -1,6 +1,6 @@
 """Typed telephony events: what the platform learns from Asterisk, independent of the wire.
 
-The AMI adapter (`callcenter.asterisk.ami_events`) turns raw frames into these; the call
+The AMI adapter (`callcenter.pbx.events`) turns raw frames into these; the call
 tracker (`callcenter.domain.calls`) consumes them. Every event carries the identity of the
 channel it is about (`channel`, `uniqueid`, `linkedid`: the call) and `at`, the time the
 platform received it: Asterisk 22's AMI frames carry no timestamp unless `timestampevents`
@@ -78,7 +78,7 @@ class AgentCompleteReason(StrEnum):
 class TrackedVariable(StrEnum):
     """Channel variables whose VarSet the platform cares about; every other VarSet is dropped.
 
-    The platform's own names match `callcenter.asterisk.channel_vars` (a test keeps them in
+    The platform's own names match `callcenter.pbx.channel_vars` (a test keeps them in
     step); the rest are set by Asterisk itself.
     """
 

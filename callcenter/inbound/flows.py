@@ -33,6 +33,7 @@ from typing import Any
 import yaml
 from watchfiles import Change, awatch
 
+from callcenter.domain.dialplan import SHIPPED_CONF_DIR
 from callcenter.domain.ivr import IvrMachine
 from callcenter.domain.ivr_schema import (
     Flow,
@@ -185,9 +186,7 @@ def queues_from_conf(path: Path) -> frozenset[str]:
 
 def default_queues() -> frozenset[str] | None:
     """The queues of the shipped asterisk_conf/queues.conf (None when it is not there)."""
-    from callcenter.asterisk.conf_render import DEFAULT_SOURCE_DIR
-
-    conf = DEFAULT_SOURCE_DIR / "queues.conf"
+    conf = SHIPPED_CONF_DIR / "queues.conf"
     try:
         return queues_from_conf(conf)
     except OSError:

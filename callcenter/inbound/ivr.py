@@ -5,7 +5,7 @@
 
 One session, one call: the flow (`?flow=<name>` in the AGI request, else the default one) and
 the caller (by ANI) are looked up, then `callcenter.domain.ivr.IvrMachine` says what to do and
-this module does it over the AgiChannel:
+this module does it over the CallChannel:
 - prompts are the flow's Russian texts rendered by the TTS (cached WAV files; Asterisk gets the
   path without extension); `{fields}` are worded here (amounts, dates, numbers in Russian);
 - a question's prompts are played with every key as an escape digit (barge-in), then
@@ -37,18 +37,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from callcenter.asterisk.agi import AgiChannel, AgiError, AgiHangupError
-from callcenter.asterisk.channel_vars import (
-    CALL_UUID,
-    CUSTOMER_ID,
-    IVR_CLOSED,
-    IVR_PATH,
-    IVR_PRIORITY,
-    IVR_TARGET,
-    RECORDING_NOTICE,
-)
 from callcenter.domain.calls import call_id_for_linkedid
 from callcenter.domain.ivr import (
     ApplicationStatus,
@@ -85,6 +73,18 @@ from callcenter.domain.ivr import (
 from callcenter.domain.ivr_schema import ALL_KEYS, fill_template
 from callcenter.inbound.flows import FlowNotFound, FlowRegistry, LoadedFlow
 from callcenter.inbound.self_service import CallContext, IvrSelfService
+from callcenter.pbx.agi_errors import AgiError, AgiHangupError
+from callcenter.pbx.channel import CallChannel
+from callcenter.pbx.channel_vars import (
+    CALL_UUID,
+    CUSTOMER_ID,
+    IVR_CLOSED,
+    IVR_PATH,
+    IVR_PRIORITY,
+    IVR_TARGET,
+    RECORDING_NOTICE,
+)
+from callcenter.ports.stores import StoreError
 from callcenter.speech import numbers_ru
 from callcenter.speech.asr import AsrError, MeterReadingRecognizer
 from callcenter.speech.tts import PromptRenderer, TtsError
@@ -191,11 +191,11 @@ class IvrService:
 
     # --- the AGI route ---------------------------------------------------------------------
 
-    async def handle(self, channel: AgiChannel) -> None:
+    async def handle(self, channel: CallChannel) -> None:
         """The FastAGI handler for the "ivr" script."""
         await self.serve(channel)
 
-    async def serve(self, channel: AgiChannel) -> IvrOutcome:
+    async def serve(self, channel: CallChannel) -> IvrOutcome:
         started = self._clock()
         loaded = self._flow_for(channel)
         call_ids = await self._call_ids(channel)
@@ -225,7 +225,7 @@ class IvrService:
         await self._report(call, state)
         return self._outcome(call, state)
 
-    def _flow_for(self, channel: AgiChannel) -> LoadedFlow:
+    def _flow_for(self, channel: CallChannel) -> LoadedFlow:
         wanted = channel.env.query.get("flow") or None
         try:
             return self._flows.get(wanted)
@@ -237,7 +237,7 @@ class IvrService:
             )
             return self._flows.get(None)
 
-    async def _call_ids(self, channel: AgiChannel) -> tuple[uuid.UUID, ...]:
+    async def _call_ids(self, channel: CallChannel) -> tuple[uuid.UUID, ...]:
         linkedid = await channel.get_variable("CHANNEL(linkedid)") or channel.env.uniqueid
         ids = [call_id_for_linkedid(linkedid)]
         given = await channel.get_variable(CALL_UUID)
@@ -253,7 +253,7 @@ class IvrService:
         try:
             async with asyncio.timeout(self._lookup_timeout):
                 return await self._self_service.identify(number)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (StoreError, OSError, TimeoutError) as exc:
             log.warning("IVR: caller %s not looked up (%s); served as unknown", number, exc)
             return CallerInfo(phone=number)
 
@@ -369,7 +369,7 @@ class IvrService:
                     return await service.balance(request)
                 if isinstance(request, CreateCallback):
                     return await service.create_callback(context, request)
-        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        except (StoreError, OSError, TimeoutError) as exc:
             log.error("IVR call %s: %s failed: %s", call.call_ids[0], type(request).__name__, exc)
             return Result(ok=False, failed=True)
         raise RuntimeError(f"no way to run {request!r}")  # pragma: no cover
@@ -429,7 +429,7 @@ class _Call:
     """One call's channel and the variables published on it for the call record."""
 
     def __init__(
-        self, channel: AgiChannel, call_ids: tuple[uuid.UUID, ...], started: datetime
+        self, channel: CallChannel, call_ids: tuple[uuid.UUID, ...], started: datetime
     ) -> None:
         self.channel = channel
         self.call_ids = call_ids

@@ -23,16 +23,6 @@ from pathlib import Path
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from callcenter.db.models import Call, Customer, Outage
-from callcenter.db.repositories import appeals as appeals_repo
-from callcenter.db.repositories import customers as customers_repo
-from callcenter.db.repositories import grid_applications as applications_repo
-from callcenter.db.repositories import localities as localities_repo
-from callcenter.db.repositories import meter_readings as readings_repo
-from callcenter.db.repositories import outages as outages_repo
 from callcenter.domain import deadlines, phones
 from callcenter.domain.appeals import AppealChannel, AppealKind
 from callcenter.domain.customers import CustomerCategory
@@ -50,6 +40,8 @@ from callcenter.domain.ivr import (
     Spoken,
 )
 from callcenter.domain.outages import OutageKind
+from callcenter.ports.records import Customer, Outage
+from callcenter.ports.stores import StoreConflict, Stores, Transactions
 from callcenter.speech import numbers_ru
 
 log = logging.getLogger(__name__)
@@ -112,7 +104,7 @@ def support_line_of(queue: str) -> int | None:
 class IvrSelfService:
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Transactions,
         *,
         clock: Callable[[], datetime],
         recordings_dir: Path,
@@ -138,8 +130,8 @@ class IvrSelfService:
         phone = phones.normalise_or_keep(raw_number) if raw_number else ""
         if not phone.startswith("+"):
             return CallerInfo(phone=phone)
-        async with self._sessions() as session:
-            customers = await customers_repo.find_by_phone(session, phone)
+        async with self._sessions() as tx:
+            customers = await tx.customers.find_by_phone(phone)
         if len(customers) == 1:
             return _caller_of(customers[0], phone)
         localities = {(c.locality_id, c.locality.name if c.locality else None) for c in customers}
@@ -149,8 +141,8 @@ class IvrSelfService:
         return CallerInfo(phone=phone)
 
     async def find_account(self, account: str) -> Result:
-        async with self._sessions() as session:
-            customer = await customers_repo.find_by_account(session, account)
+        async with self._sessions() as tx:
+            customer = await tx.customers.find_by_account(account)
         if customer is None:
             return Result(ok=False)
         return Result(ok=True, caller=_caller_of(customer, ""))
@@ -158,22 +150,21 @@ class IvrSelfService:
     # --- readings, applications, outages, amounts ------------------------------------------
 
     async def save_reading(self, call: CallContext, request: SaveReading) -> Result:
-        async with self._sessions() as session:
-            await readings_repo.add(
-                session,
+        async with self._sessions() as tx:
+            await tx.meter_readings.add(
                 account_number=request.account,
                 value=request.value,
                 source=request.source,
                 taken_at=self.now(),
                 customer_id=request.customer_id,
-                call_id=await _existing_call(session, call.call_ids),
+                call_id=await _existing_call(tx, call.call_ids),
             )
-            await session.commit()
+            await tx.commit()
         return Result(ok=True)
 
     async def application_status(self, request: ApplicationStatus) -> Result:
-        async with self._sessions() as session:
-            application = await applications_repo.by_number(session, request.number)
+        async with self._sessions() as tx:
+            application = await tx.grid_applications.by_number(request.number)
         if application is None:
             return Result(ok=False)
         status = application.status_text_ru or STATUS_TEXT_RU.get(application.status, "")
@@ -187,15 +178,15 @@ class IvrSelfService:
 
     async def outages(self, request: Outages) -> Result:
         now = self.now()
-        async with self._sessions() as session:
+        async with self._sessions() as tx:
             if request.locality_id is not None:
-                locality = await localities_repo.get(session, request.locality_id)
+                locality = await tx.localities.get(request.locality_id)
             else:
-                locality = await localities_repo.get_by_name(session, request.locality_name or "")
+                locality = await tx.localities.get_by_name(request.locality_name or "")
             if locality is None:
                 log.warning("IVR outages: no locality %r", request.locality_name)
                 return Result(ok=False)
-            found = await outages_repo.for_locality(session, locality.id, at=now)
+            found = await tx.outages.for_locality(locality.id, at=now)
         tz = _zone(locality.timezone, self._local_tz)
         said = [describe_outage(o, now, tz) for o in found[: request.max_items]]
         rest = len(found) - len(said)
@@ -209,8 +200,8 @@ class IvrSelfService:
         return Result(ok=True, variant="found" if found else "none", fields=tuple(fields.items()))
 
     async def balance(self, request: Balance) -> Result:
-        async with self._sessions() as session:
-            customer = await customers_repo.find_by_account(session, request.account)
+        async with self._sessions() as tx:
+            customer = await tx.customers.find_by_account(request.account)
         if customer is None:
             return Result(ok=False)
         owed = Decimal(customer.balance_kopecks) / 100
@@ -243,9 +234,9 @@ class IvrSelfService:
     async def voicemail_target(self, call: CallContext) -> VoicemailTarget:
         """Where RECORD FILE should write the message (see the module docstring)."""
         if self._vm_paths is not None and self._vm_filer is not None:
-            async with self._sessions() as session:
-                call_id = await _existing_call(session, call.call_ids)
-                row = await session.get(Call, call_id) if call_id is not None else None
+            async with self._sessions() as tx:
+                call_id = await _existing_call(tx, call.call_ids)
+                row = await tx.calls.get(call_id) if call_id is not None else None
             if row is not None:
                 path = self._vm_paths.voicemail_path(row.id, row.started_at)
                 return VoicemailTarget(path, True, row.id)
@@ -304,14 +295,13 @@ class IvrSelfService:
         next number: the loser takes the one after."""
         day = at.astimezone(self._local_tz).date()
         all_params = {"call_uuid": str(call.call_id), "ivr_path": call.path, **params}
-        async with self._sessions() as session:
-            call_id = await _existing_call(session, call.call_ids)
+        async with self._sessions() as tx:
+            call_id = await _existing_call(tx, call.call_ids)
             for _attempt in range(_NUMBER_ATTEMPTS):
-                number = await appeals_repo.next_number(session, day)
+                number = await tx.appeals.next_number(day)
                 try:
-                    async with session.begin_nested():
-                        await appeals_repo.create(
-                            session,
+                    async with tx.savepoint():
+                        await tx.appeals.create(
                             number=number,
                             channel=channel,
                             kind=kind,
@@ -323,9 +313,9 @@ class IvrSelfService:
                             answer_due_at=answer_due_at,
                             params=all_params,
                         )
-                except IntegrityError:
+                except StoreConflict:
                     continue
-                await session.commit()
+                await tx.commit()
                 return number
         raise RuntimeError("could not allocate an appeal number")
 
@@ -377,13 +367,11 @@ def _zone(name: str, default: tzinfo) -> tzinfo:
         return default
 
 
-async def _existing_call(
-    session: AsyncSession, call_ids: tuple[uuid.UUID, ...]
-) -> uuid.UUID | None:
+async def _existing_call(tx: Stores, call_ids: tuple[uuid.UUID, ...]) -> uuid.UUID | None:
     """The id of the call's record when it exists (the call records service may not have
     written it yet); a link to a missing row would break the foreign key."""
     for call_id in call_ids:
-        row = await session.get(Call, call_id)
+        row = await tx.calls.get(call_id)
         if row is not None:
             return row.id
     return None

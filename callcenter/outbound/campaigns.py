@@ -28,9 +28,6 @@ from callcenter.common.access import (
     Sessions,
     UseCases,
 )
-from callcenter.db.models import CallAttempt, Campaign, Contact, ContactList, DoNotCall
-from callcenter.db.repositories import campaigns as campaigns_repo
-from callcenter.db.repositories import surveys as surveys_repo
 from callcenter.domain.calling_windows import CallingWindow, CampaignPeriod, WindowError
 from callcenter.domain.campaign_lifecycle import (
     EDITABLE_STATUSES,
@@ -51,6 +48,8 @@ from callcenter.domain.phones import InvalidPhoneNumber, normalise
 from callcenter.notify.errors import DeliveryFailed, DeliveryRefused, NotifyError
 from callcenter.outbound.contact_import import EMAIL_VARIABLE
 from callcenter.outbound.dialer import DialerService, LiveStats
+from callcenter.ports.queries import AttemptTotals, ContactProgress
+from callcenter.ports.records import CallAttempt, Campaign, Contact, ContactList, DoNotCall
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +121,8 @@ class CampaignChanges:
 @dataclass(frozen=True)
 class CampaignProgress:
     campaign: Campaign
-    contacts: campaigns_repo.ContactProgress
-    attempts: campaigns_repo.AttemptTotals
+    contacts: ContactProgress
+    attempts: AttemptTotals
     live: LiveStats | None  # present while this instance dials it
 
     @property
@@ -174,37 +173,37 @@ class CampaignsService(UseCases):
     # --- reading ------------------------------------------------------------------------
 
     async def get(self, campaign_id: int) -> Campaign:
-        async with self._sessions() as session:
-            campaign = await campaigns_repo.get_campaign(session, campaign_id)
+        async with self._sessions() as tx:
+            campaign = await tx.campaigns.get_campaign(campaign_id)
         if campaign is None:
             raise NotFound(f"Кампания {campaign_id} не найдена")
         return campaign
 
     async def list_campaigns(
         self, statuses: Sequence[CampaignStatus] | None = None
-    ) -> list[Campaign]:
-        async with self._sessions() as session:
-            return await campaigns_repo.list_campaigns(session, statuses=statuses)
+    ) -> Sequence[Campaign]:
+        async with self._sessions() as tx:
+            return await tx.campaigns.list_campaigns(statuses=statuses)
 
     async def progress(self, campaign_id: int) -> CampaignProgress:
-        async with self._sessions() as session:
-            campaign = await campaigns_repo.get_campaign(session, campaign_id)
+        async with self._sessions() as tx:
+            campaign = await tx.campaigns.get_campaign(campaign_id)
             if campaign is None:
                 raise NotFound(f"Кампания {campaign_id} не найдена")
-            return await self._progress(session, campaign)
+            return await self._progress(tx, campaign)
 
-    async def _progress(self, session: Any, campaign: Campaign) -> CampaignProgress:
-        contacts = await campaigns_repo.contact_progress(session, campaign)
-        attempts = await campaigns_repo.attempt_totals(session, campaign.id)
+    async def _progress(self, tx: Any, campaign: Campaign) -> CampaignProgress:
+        contacts = await tx.campaigns.contact_progress(campaign)
+        attempts = await tx.campaigns.attempt_totals(campaign.id)
         live = self._dialer.live(campaign.id) if self._dialer is not None else None
         return CampaignProgress(campaign, contacts, attempts, live)
 
     async def progress_all(
         self, statuses: Sequence[CampaignStatus] | None = None
     ) -> list[CampaignProgress]:
-        async with self._sessions() as session:
-            campaigns = await campaigns_repo.list_campaigns(session, statuses=statuses)
-            return [await self._progress(session, c) for c in campaigns]
+        async with self._sessions() as tx:
+            campaigns = await tx.campaigns.list_campaigns(statuses=statuses)
+            return [await self._progress(tx, c) for c in campaigns]
 
     async def report(self, campaign_id: int) -> CampaignReport:
         progress = await self.progress(campaign_id)
@@ -229,12 +228,10 @@ class CampaignsService(UseCases):
 
     async def attempts(
         self, campaign_id: int, *, limit: int = 100, offset: int = 0
-    ) -> list[tuple[CallAttempt, Contact]]:
+    ) -> Sequence[tuple[CallAttempt, Contact]]:
         await self.get(campaign_id)
-        async with self._sessions() as session:
-            return await campaigns_repo.list_attempts(
-                session, campaign_id, limit=limit, offset=offset
-            )
+        async with self._sessions() as tx:
+            return await tx.campaigns.list_attempts(campaign_id, limit=limit, offset=offset)
 
     async def attempts_csv(self, campaign_id: int) -> str:
         """Every attempt, one row each, for a spreadsheet (UTF-8, `;` as Excel in Russia)."""
@@ -243,11 +240,9 @@ class CampaignsService(UseCases):
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["телефон", "абонент", "попытка", "начало", "конец", "итог", "код", "AMD"])
         offset = 0
-        async with self._sessions() as session:
+        async with self._sessions() as tx:
             while True:
-                rows = await campaigns_repo.list_attempts(
-                    session, campaign.id, limit=1000, offset=offset
-                )
+                rows = await tx.campaigns.list_attempts(campaign.id, limit=1000, offset=offset)
                 for attempt, contact in rows:
                     writer.writerow(
                         [
@@ -269,8 +264,8 @@ class CampaignsService(UseCases):
     async def preview_text(self, campaign_id: int, contact_id: int) -> str:
         """The campaign's message as this contact would hear / read it."""
         campaign = await self.get(campaign_id)
-        async with self._sessions() as session:
-            contact = await campaigns_repo.get_contact(session, contact_id)
+        async with self._sessions() as tx:
+            contact = await tx.campaigns.get_contact(contact_id)
         if contact is None or contact.list_id != campaign.contact_list_id:
             raise NotFound(f"Контакт {contact_id} не найден в списке кампании")
         try:
@@ -282,19 +277,21 @@ class CampaignsService(UseCases):
 
     # --- contact lists and do-not-call ------------------------------------------------
 
-    async def lists(self) -> list[tuple[ContactList, int]]:
-        async with self._sessions() as session:
-            return await campaigns_repo.lists_with_counts(session)
+    async def lists(self) -> Sequence[tuple[ContactList, int]]:
+        async with self._sessions() as tx:
+            return await tx.campaigns.lists_with_counts()
 
-    async def contacts(self, list_id: int, *, limit: int = 100, offset: int = 0) -> list[Contact]:
-        async with self._sessions() as session:
-            if await campaigns_repo.get_list(session, list_id) is None:
+    async def contacts(
+        self, list_id: int, *, limit: int = 100, offset: int = 0
+    ) -> Sequence[Contact]:
+        async with self._sessions() as tx:
+            if await tx.campaigns.get_list(list_id) is None:
                 raise NotFound(f"Список контактов {list_id} не найден")
-            return await campaigns_repo.list_contacts(session, list_id, limit=limit, offset=offset)
+            return await tx.campaigns.list_contacts(list_id, limit=limit, offset=offset)
 
-    async def do_not_call(self, *, limit: int = 100, offset: int = 0) -> list[DoNotCall]:
-        async with self._sessions() as session:
-            return await campaigns_repo.list_do_not_call(session, limit=limit, offset=offset)
+    async def do_not_call(self, *, limit: int = 100, offset: int = 0) -> Sequence[DoNotCall]:
+        async with self._sessions() as tx:
+            return await tx.campaigns.list_do_not_call(limit=limit, offset=offset)
 
     async def add_do_not_call(self, actor: Actor, phone: str, reason: str = "") -> str:
         self._require_supervisor(actor, "do_not_call_add", phone)
@@ -302,13 +299,11 @@ class CampaignsService(UseCases):
             e164 = normalise(phone)
         except InvalidPhoneNumber as exc:
             raise InvalidInput(str(exc)) from None
-        async with self.transaction(actor) as session:
-            added = await campaigns_repo.add_do_not_call(
-                session, e164, reason.strip()[:255], self.now()
-            )
+        async with self.transaction(actor) as tx:
+            added = await tx.campaigns.add_do_not_call(e164, reason.strip()[:255], self.now())
             if added:
                 await self.audit(
-                    session, actor, "do_not_call_added", object_type="phone", object_id=e164
+                    tx, actor, "do_not_call_added", object_type="phone", object_id=e164
                 )
         return e164
 
@@ -318,25 +313,21 @@ class CampaignsService(UseCases):
             e164 = normalise(phone)
         except InvalidPhoneNumber as exc:
             raise InvalidInput(str(exc)) from None
-        async with self.transaction(actor) as session:
-            if not await campaigns_repo.remove_do_not_call(session, e164):
+        async with self.transaction(actor) as tx:
+            if not await tx.campaigns.remove_do_not_call(e164):
                 raise NotFound(f"Номера {e164} нет в списке «не звонить»")
-            await self.audit(
-                session, actor, "do_not_call_removed", object_type="phone", object_id=e164
-            )
+            await self.audit(tx, actor, "do_not_call_removed", object_type="phone", object_id=e164)
 
     # --- changing campaigns -----------------------------------------------------------
 
     async def create(self, actor: Actor, draft: CampaignDraft) -> Campaign:
         self._require_supervisor(actor, "campaign_create", draft.name)
         values = _values_of(draft)
-        async with self.transaction(actor) as session:
-            await self._check(session, values, campaign_id=None)
-            campaign = await campaigns_repo.create_campaign(
-                session, status=CampaignStatus.DRAFT, **values
-            )
+        async with self.transaction(actor) as tx:
+            await self._check(tx, values, campaign_id=None)
+            campaign = await tx.campaigns.create_campaign(status=CampaignStatus.DRAFT, **values)
             await self.audit(
-                session,
+                tx,
                 actor,
                 "campaign_created",
                 object_type="campaign",
@@ -347,8 +338,8 @@ class CampaignsService(UseCases):
 
     async def update(self, actor: Actor, campaign_id: int, changes: CampaignChanges) -> Campaign:
         self._require_supervisor(actor, "campaign_update", str(campaign_id))
-        async with self.transaction(actor) as session:
-            campaign = await campaigns_repo.get_campaign_for_update(session, campaign_id)
+        async with self.transaction(actor) as tx:
+            campaign = await tx.campaigns.get_campaign_for_update(campaign_id)
             if campaign is None:
                 raise NotFound(f"Кампания {campaign_id} не найдена")
             if campaign.status not in EDITABLE_STATUSES:
@@ -367,12 +358,12 @@ class CampaignsService(UseCases):
                         list(value) if item.name in {"weekdays", "retry_delays"} else value
                     )
             values = _normalised(values)
-            await self._check(session, values, campaign_id=campaign.id)
+            await self._check(tx, values, campaign_id=campaign.id)
             for key, value in values.items():
                 setattr(campaign, key, value)
-            await session.flush()
+            await tx.flush()
             await self.audit(
-                session, actor, "campaign_updated", object_type="campaign", object_id=campaign.id
+                tx, actor, "campaign_updated", object_type="campaign", object_id=campaign.id
             )
         return campaign
 
@@ -381,8 +372,8 @@ class CampaignsService(UseCases):
         self._require_supervisor(actor, f"campaign_{action.value}", str(campaign_id))
         if action in (CampaignAction.RUN, CampaignAction.FINISH):
             raise InvalidInput("Это действие выполняет сам обзвон")
-        async with self.transaction(actor) as session:
-            campaign = await campaigns_repo.get_campaign_for_update(session, campaign_id)
+        async with self.transaction(actor) as tx:
+            campaign = await tx.campaigns.get_campaign_for_update(campaign_id)
             if campaign is None:
                 raise NotFound(f"Кампания {campaign_id} не найдена")
             try:
@@ -390,11 +381,11 @@ class CampaignsService(UseCases):
             except TransitionError as exc:
                 raise Conflict(str(exc)) from None
             if action in (CampaignAction.START, CampaignAction.RESUME):
-                await self._check_ready(session, campaign)
+                await self._check_ready(tx, campaign)
             campaign.status = status
-            await session.flush()
+            await tx.flush()
             await self.audit(
-                session,
+                tx,
                 actor,
                 f"campaign_{action.value}",
                 object_type="campaign",
@@ -405,13 +396,11 @@ class CampaignsService(UseCases):
             self._dialer.wake(campaign_id)
         return campaign
 
-    async def _check(
-        self, session: Any, values: Mapping[str, Any], *, campaign_id: int | None
-    ) -> None:
+    async def _check(self, tx: Any, values: Mapping[str, Any], *, campaign_id: int | None) -> None:
         name = str(values["name"]).strip()
         if not name or len(name) > MAX_NAME:
             raise InvalidInput(f"Название кампании: от 1 до {MAX_NAME} символов")
-        same = await campaigns_repo.get_campaign_by_name(session, name)
+        same = await tx.campaigns.get_campaign_by_name(name)
         if same is not None and same.id != campaign_id:
             raise Conflict(f"Кампания «{name}» уже есть")
         kind = CampaignKind(values["kind"])
@@ -423,7 +412,7 @@ class CampaignsService(UseCases):
         if kind is not CampaignKind.OPERATOR and mode is not DialMode.NONE:
             raise InvalidInput("Автоинформирование и опрос идут без операторов: режим «none»")
         list_id = values["contact_list_id"]
-        if list_id is None or await campaigns_repo.get_list(session, list_id) is None:
+        if list_id is None or await tx.campaigns.get_list(list_id) is None:
             raise InvalidInput(f"Список контактов {list_id} не найден")
         template_text = str(values["message_template"])
         if kind is CampaignKind.AUTO_INFORM and not template_text.strip():
@@ -435,7 +424,7 @@ class CampaignsService(UseCases):
                 raise InvalidInput(f"Текст сообщения: {exc}") from None
         if kind is CampaignKind.SURVEY:
             survey_id = values["survey_id"]
-            survey = None if survey_id is None else await surveys_repo.get(session, survey_id)
+            survey = None if survey_id is None else await tx.surveys.get(survey_id)
             if survey is None or not survey.questions:
                 raise InvalidInput("Для опроса нужна анкета с вопросами")
         try:
@@ -455,11 +444,11 @@ class CampaignsService(UseCases):
                 f"Доля брошенных звонков: больше 0 и не больше {ABANDON_CEILING_PCT} %"
             )
 
-    async def _check_ready(self, session: Any, campaign: Campaign) -> None:
+    async def _check_ready(self, tx: Any, campaign: Campaign) -> None:
         """Before dialling: the list is not empty and every contact can fill the message."""
         if campaign.contact_list_id is None:
             raise InvalidInput("У кампании нет списка контактов")
-        if await campaigns_repo.count_contacts(session, campaign.contact_list_id) == 0:
+        if await tx.campaigns.count_contacts(campaign.contact_list_id) == 0:
             raise InvalidInput("Список контактов пуст")
         if not campaign.message_template.strip():
             return
@@ -467,8 +456,8 @@ class CampaignsService(UseCases):
         problems: list[str] = []
         offset = 0
         while len(problems) < 5:
-            batch = await campaigns_repo.list_contacts(
-                session, campaign.contact_list_id, limit=1000, offset=offset
+            batch = await tx.campaigns.list_contacts(
+                campaign.contact_list_id, limit=1000, offset=offset
             )
             for contact in batch:
                 issues = template.check({"name": contact.name, **contact.variables})
@@ -510,17 +499,17 @@ class CampaignsService(UseCases):
             raise InvalidInput(f"Текст сообщения: {exc}") from None
         report = DeliveryReport(channel)
         contacts: list[Contact] = []
-        async with self._sessions() as session:
+        async with self._sessions() as tx:
             offset = 0
             while campaign.contact_list_id is not None:
-                batch = await campaigns_repo.list_contacts(
-                    session, campaign.contact_list_id, limit=1000, offset=offset
+                batch = await tx.campaigns.list_contacts(
+                    campaign.contact_list_id, limit=1000, offset=offset
                 )
                 contacts.extend(batch)
                 if len(batch) < 1000:
                     break
                 offset += 1000
-            blocked = await campaigns_repo.do_not_call_among(session, [c.phone for c in contacts])
+            blocked = await tx.campaigns.do_not_call_among([c.phone for c in contacts])
         report.contacts = len(contacts)
         gate = asyncio.Semaphore(SEND_CONCURRENCY)
         title = subject.strip() or campaign.name
@@ -558,9 +547,9 @@ class CampaignsService(UseCases):
             report.sent += 1
 
         await asyncio.gather(*(deliver(c) for c in contacts))
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             await self.audit(
-                session,
+                tx,
                 actor,
                 f"campaign_sent_{channel.value}",
                 object_type="campaign",

@@ -28,10 +28,10 @@ from phonenumbers import NumberParseException, PhoneNumberType, number_type, par
 from phonenumbers import timezone as phone_timezone
 
 from callcenter.common.access import Actor, Conflict, InvalidInput, NotFound, UseCases
-from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.domain.calling_windows import is_known_zone
 from callcenter.domain.message_templates import MessageTemplate, TemplateError
 from callcenter.domain.phones import DEFAULT_REGION, InvalidPhoneNumber, normalise
+from callcenter.ports.queries import NewContact
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class ImportReport:
 
 @dataclass
 class _Parsed:
-    contacts: list[campaigns_repo.NewContact] = field(default_factory=list)
+    contacts: list[NewContact] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     duplicates: list[int] = field(default_factory=list)
     rows: int = 0
@@ -214,7 +214,7 @@ def parse_csv(
             continue
         seen[phone] = line
         parsed.contacts.append(
-            campaigns_repo.NewContact(
+            NewContact(
                 phone=phone,
                 name=row.get("name", "")[:255],
                 variables={k: v for k, v in variables.items() if _VARIABLE.fullmatch(k)},
@@ -249,30 +249,30 @@ class ContactImportService(UseCases):
             except TemplateError as exc:
                 raise InvalidInput(f"Текст сообщения: {exc}") from None
         parsed = parse_csv(data, template=template)
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             if list_id is not None:
-                if await campaigns_repo.get_list(session, list_id) is None:
+                if await tx.campaigns.get_list(list_id) is None:
                     raise NotFound(f"Список контактов {list_id} не найден")
             else:
                 name = (new_list_name or "").strip()
                 if not name or len(name) > MAX_LIST_NAME:
                     raise InvalidInput(f"Имя списка: от 1 до {MAX_LIST_NAME} символов")
-                if await campaigns_repo.get_list_by_name(session, name) is not None:
+                if await tx.campaigns.get_list_by_name(name) is not None:
                     raise Conflict(f"Список «{name}» уже есть")
                 if not dry_run:
-                    list_id = (await campaigns_repo.create_list(session, name)).id
+                    list_id = (await tx.campaigns.create_list(name)).id
             phones = [c.phone for c in parsed.contacts]
             existing = (
-                await campaigns_repo.existing_phones(session, list_id, phones)
+                await tx.campaigns.existing_phones(list_id, phones)
                 if list_id is not None
                 else set()
             )
-            blocked = await campaigns_repo.do_not_call_among(session, phones)
+            blocked = await tx.campaigns.do_not_call_among(phones)
             imported = 0
             if not dry_run and list_id is not None:
-                imported = await campaigns_repo.add_contacts(session, list_id, parsed.contacts)
+                imported = await tx.campaigns.add_contacts(list_id, parsed.contacts)
                 await self.audit(
-                    session,
+                    tx,
                     actor,
                     "contacts_imported",
                     object_type="contact_list",

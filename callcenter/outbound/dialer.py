@@ -19,7 +19,7 @@ Then, for each call:
   The attempt is closed when the session ends, positive or negative (domain.dial_outcomes),
   with the reason code and AMD result, and the retry is scheduled by result.
 
-Nothing here imports an adapter: the AMI client, the AGI channel, the TTS renderer and the
+The AMI client, the AGI channel, the TTS renderer and the
 operator states come in through the small Protocols below.
 """
 
@@ -37,11 +37,13 @@ from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
 from sqlalchemy import or_, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from callcenter.db.engine import SessionFactory, create_session_factory
 from callcenter.db.models import Campaign
 from callcenter.db.repositories import campaigns as campaigns_repo
 from callcenter.db.repositories import surveys as surveys_repo
+from callcenter.domain import dialplan
 from callcenter.domain.agents import OperatorState
 from callcenter.domain.calling_windows import (
     CallingWindow,
@@ -78,10 +80,11 @@ from callcenter.domain.pacing import (
     PacingReason,
     PredictiveSettings,
 )
+from callcenter.ports.queries import DueContact
 
 log = logging.getLogger(__name__)
 
-Sessions = async_sessionmaker[AsyncSession]
+Sessions = SessionFactory
 Clock = Callable[[], datetime]
 
 # Channel variables given with Originate: the dialplan and the AGI session can read them.
@@ -340,7 +343,7 @@ def locks_for(engine: AsyncEngine) -> CampaignLocks:
     """PostgreSQL: advisory locks; SQLite: a lease in the campaign's row."""
     if engine.dialect.name == "postgresql":
         return PostgresAdvisoryLocks(engine)
-    return LeaseLocks(async_sessionmaker(engine, expire_on_commit=False))
+    return LeaseLocks(create_session_factory(engine))
 
 
 # ----------------------------------------------------------------------------- operators
@@ -440,13 +443,13 @@ _background: set[asyncio.Task[Any]] = set()
 class DialerConfig:
     # the channel dialled; {e164} is +7..., {digits} 7..., {national} 8... for Russian numbers
     channel_template: str = "Local/{national}@outbound"
-    context: str = "dialer"
+    context: str = dialplan.DIALER_CONTEXT
     exten: str = "amd"
     caller_id_number: str = "88001000000"
     caller_id_name: str = "Energo"
     ring_timeout: float = 30.0
     max_channels: int = 30  # auto-informing / surveys: simultaneous calls per campaign
-    operator_queue: str = "line1"  # where operator campaigns' live answers go
+    operator_queue: str = dialplan.FIRST_LINE_QUEUE  # where operator campaigns' live answers go
     power_ratio: float = 2.0
     tick_seconds: float = 1.0
     scan_seconds: float = 5.0
@@ -791,7 +794,7 @@ class CampaignDialer:
                 break
             await self._dial(item, now)
 
-    async def _due_contacts(self, now: datetime, limit: int) -> list[campaigns_repo.DueContact]:
+    async def _due_contacts(self, now: datetime, limit: int) -> list[DueContact]:
         cfg = self.service.config
         async with self.service.sessions() as session:
             campaign = await campaigns_repo.get_campaign(session, self.spec.id)
@@ -815,7 +818,7 @@ class CampaignDialer:
         values = {"name": name, **variables}
         return self.spec.template.render(values)
 
-    async def _dial(self, item: campaigns_repo.DueContact, now: datetime) -> LiveCall | None:
+    async def _dial(self, item: DueContact, now: datetime) -> LiveCall | None:
         service = self.service
         cfg = service.config
         contact = item.contact
@@ -1107,9 +1110,7 @@ class CampaignDialer:
 
     # --- preview ------------------------------------------------------------------------
 
-    async def preview_next(
-        self, now: datetime, hold: timedelta
-    ) -> campaigns_repo.DueContact | None:
+    async def preview_next(self, now: datetime, hold: timedelta) -> DueContact | None:
         due = await self._due_contacts(now, 1)
         if not due:
             return None
@@ -1372,7 +1373,7 @@ class DialerService:
 
     async def preview_next(
         self, campaign_id: int, *, hold_seconds: float = 120.0
-    ) -> campaigns_repo.DueContact | None:
+    ) -> DueContact | None:
         dialer = self._dialers.get(campaign_id)
         if dialer is None or dialer.spec.mode is not DialMode.PREVIEW:
             return None

@@ -15,11 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from callcenter.acd.service import AcdService
+from callcenter.domain import dialplan
 from callcenter.outbound.dialer import InMemoryOperatorPool
 
 log = logging.getLogger(__name__)
 
-LINE_QUEUES = {1: "line1", 2: "line2", 3: "line3"}
+LINE_QUEUES = dialplan.LINE_QUEUES
 
 
 class DialerOperatorFeed:

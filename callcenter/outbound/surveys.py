@@ -14,9 +14,9 @@ from callcenter.common.access import (
     NotFound,
     UseCases,
 )
-from callcenter.db.models import Survey, SurveyQuestion
-from callcenter.db.repositories import surveys as surveys_repo
 from callcenter.domain.surveys import Question, QuestionnaireError, check_questionnaire
+from callcenter.ports.queries import NewQuestion
+from callcenter.ports.records import Survey, SurveyQuestion
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +44,13 @@ class SurveyResults:
 
 
 class SurveysService(UseCases):
-    async def list_all(self) -> list[Survey]:
-        async with self._sessions() as session:
-            return await surveys_repo.list_all(session)
+    async def list_all(self) -> Sequence[Survey]:
+        async with self._sessions() as tx:
+            return await tx.surveys.list_all()
 
     async def get(self, survey_id: int) -> Survey:
-        async with self._sessions() as session:
-            survey = await surveys_repo.get(session, survey_id)
+        async with self._sessions() as tx:
+            survey = await tx.surveys.get(survey_id)
         if survey is None:
             raise NotFound(f"Анкета {survey_id} не найдена")
         return survey
@@ -63,16 +63,15 @@ class SurveysService(UseCases):
         except QuestionnaireError as exc:
             raise InvalidInput(str(exc)) from None
         name = name.strip()
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_supervisor(actor, "survey.create", "new")
-            if await surveys_repo.get_by_name(session, name) is not None:
+            if await tx.surveys.get_by_name(name) is not None:
                 raise Conflict(f"Анкета «{name}» уже есть")
-            survey = await surveys_repo.create(
-                session,
+            survey = await tx.surveys.create(
                 name=name,
                 description=description.strip(),
                 questions=[
-                    surveys_repo.NewQuestion(
+                    NewQuestion(
                         text_ru=q.text_ru.strip(),
                         answers={k: v.strip() for k, v in sorted(q.answers.items())},
                     )
@@ -80,7 +79,7 @@ class SurveysService(UseCases):
                 ],
             )
             await self.audit(
-                session,
+                tx,
                 actor,
                 "survey.create",
                 object_type="survey",
@@ -90,13 +89,13 @@ class SurveysService(UseCases):
             return survey
 
     async def results(self, actor: Actor, survey_id: int) -> SurveyResults:
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_supervisor(actor, "survey.results", str(survey_id))
-            survey = await surveys_repo.get(session, survey_id)
+            survey = await tx.surveys.get(survey_id)
             if survey is None:
                 raise NotFound(f"Анкета {survey_id} не найдена")
-            counts = await surveys_repo.answer_counts(session, survey_id)
-            respondents = await surveys_repo.respondent_count(session, survey_id)
+            counts = await tx.surveys.answer_counts(survey_id)
+            respondents = await tx.surveys.respondent_count(survey_id)
         results = []
         for question in survey.questions:
             pressed = counts.get(question.id, {})

@@ -15,6 +15,8 @@ to `recording_access_log` and the audit log; refusals too (403), and unknown or 
 
 from __future__ import annotations
 
+from callcenter.ports.stores import Stores
+
 import logging
 import re
 import uuid
@@ -22,15 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.db.repositories import recordings as recordings_repo
-from callcenter.db.repositories import voicemails as voicemails_repo
-from callcenter.db.repositories.recordings import (
-    RecordingFilter,
-    RecordingListItem,
-    RecordingScope,
-)
+from callcenter.ports.queries import RecordingFilter, RecordingListItem, RecordingScope
 from callcenter.domain.recordings import RecordingAction, RecordingState
 from callcenter.domain.roles import Role
 from callcenter.domain import phones
@@ -106,15 +101,15 @@ class RecordingAccess:
     async def search(
         self, viewer: Viewer, flt: RecordingFilter
     ) -> tuple[list[RecordingListItem], bool]:
-        async with self._core.sessions() as session:
-            scope = await self.scope_for(session, viewer)
-            return await recordings_repo.search(session, flt, scope)
+        async with self._core.sessions() as tx:
+            scope = await self.scope_for(tx, viewer)
+            return await tx.recordings.search(flt, scope)
 
-    async def scope_for(self, session: AsyncSession, viewer: Viewer) -> RecordingScope:
+    async def scope_for(self, tx: Stores, viewer: Viewer) -> RecordingScope:
         """The recordings a user may reach (the rule is in the module's docstring)."""
         if viewer.role is Role.ADMINISTRATOR:
             return RecordingScope.all()
-        line = await self._core.viewer_line(session, viewer)
+        line = await self._core.viewer_line(tx, viewer)
         if viewer.role is Role.SUPERVISOR:
             if line is None:
                 return RecordingScope.all()
@@ -127,9 +122,9 @@ class RecordingAccess:
         self, viewer: Viewer, raw_id: str, *, remote_addr: str | None = None
     ) -> RecordingListItem:
         """A recording's details, if the viewer may reach it."""
-        async with self._core.sessions() as session:
-            item = await self._authorise(session, viewer, raw_id, remote_addr)
-            await session.commit()
+        async with self._core.sessions() as tx:
+            item = await self._authorise(tx, viewer, raw_id, remote_addr)
+            await tx.commit()
             return item
 
     async def open_audio(
@@ -142,17 +137,17 @@ class RecordingAccess:
         remote_addr: str | None = None,
     ) -> AudioFile:
         """Check access, log it, and hand back the recording's audio in `fmt`."""
-        async with self._core.sessions() as session:
-            item = await self._authorise(session, viewer, raw_id, remote_addr)
+        async with self._core.sessions() as tx:
+            item = await self._authorise(tx, viewer, raw_id, remote_addr)
             self._require_playable(item)
-            path = await self._stored_path(session, item, viewer, remote_addr)
-            readable = await self._readable(session, item, path, fmt, viewer, remote_addr)
-            await self._log_access(session, item.id, action, viewer, remote_addr, fmt)
+            path = await self._stored_path(tx, item, viewer, remote_addr)
+            readable = await self._readable(tx, item, path, fmt, viewer, remote_addr)
+            await self._log_access(tx, item.id, action, viewer, remote_addr, fmt)
             if action is RecordingAction.PLAY:
-                voicemail = await voicemails_repo.by_recording(session, item.id)
+                voicemail = await tx.voicemails.by_recording(item.id)
                 if voicemail is not None:
-                    await voicemails_repo.mark_listened(session, voicemail, self._core.now())
-            await session.commit()
+                    await tx.voicemails.mark_listened(voicemail, self._core.now())
+            await tx.commit()
             return AudioFile(item, readable)
 
     async def export_zip(
@@ -169,16 +164,16 @@ class RecordingAccess:
         `export_max_bytes` (and again, exactly, while the zip is written).
         """
         unique = list(dict.fromkeys(raw_ids))
-        async with self._core.sessions() as session:
-            items = [await self._authorise(session, viewer, raw, remote_addr) for raw in unique]
+        async with self._core.sessions() as tx:
+            items = [await self._authorise(tx, viewer, raw, remote_addr) for raw in unique]
             for item in items:
                 self._require_playable(item)
             estimate = sum(_estimated_wav_bytes(i) for i in items)
             if estimate > self.export_max_bytes:
-                await self._refuse_export(session, viewer, remote_addr, items, estimate)
+                await self._refuse_export(tx, viewer, remote_addr, items, estimate)
             entries = [
                 ZipEntry(
-                    await self._stored_path(session, i, viewer, remote_addr),
+                    await self._stored_path(tx, i, viewer, remote_addr),
                     f"{i.started_at:%Y%m%d-%H%M%S}_{i.id}",
                     fmt,
                 )
@@ -187,28 +182,28 @@ class RecordingAccess:
             try:
                 readable = await self.store.build_zip(entries, limit_bytes=self.export_max_bytes)
             except ExportTooLargeError as exc:
-                await self._refuse_export(session, viewer, remote_addr, items, exc.needed_bytes)
+                await self._refuse_export(tx, viewer, remote_addr, items, exc.needed_bytes)
             except FileNotFoundError:
                 raise RecordingUnavailable(
                     "a recording's file is missing from the store", RecordingState.MISSING
                 ) from None
             for item in items:
                 await self._log_access(
-                    session, item.id, RecordingAction.EXPORT, viewer, remote_addr
+                    tx, item.id, RecordingAction.EXPORT, viewer, remote_addr
                 )
-            await session.commit()
+            await tx.commit()
             return readable
 
     async def _refuse_export(
         self,
-        session: AsyncSession,
+        tx: Stores,
         viewer: Viewer,
         remote_addr: str | None,
         items: Sequence[RecordingListItem],
         needed: int,
     ) -> NoReturn:
         await self._core.audit(
-            session,
+            tx,
             AuditAction.EXPORT_REFUSED,
             "",
             user_id=viewer.id,
@@ -219,17 +214,17 @@ class RecordingAccess:
                 "limit_bytes": self.export_max_bytes,
             },
         )
-        await session.commit()
+        await tx.commit()
         raise ExportLimitExceeded(self.export_max_bytes, needed)
 
     async def _authorise(
-        self, session: AsyncSession, viewer: Viewer, raw_id: str, remote_addr: str | None
+        self, tx: Stores, viewer: Viewer, raw_id: str, remote_addr: str | None
     ) -> RecordingListItem:
         recording_id = _parse_id(raw_id)
-        item = await recordings_repo.item(session, recording_id) if recording_id else None
+        item = await tx.recordings.item(recording_id) if recording_id else None
         if item is None:
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.NOT_FOUND,
                 raw_id[:64],
                 user_id=viewer.id,
@@ -239,27 +234,25 @@ class RecordingAccess:
                     "reason": "malformed id" if recording_id is None else "no such recording",
                 },
             )
-            await session.commit()
+            await tx.commit()
             raise RecordingNotFound("no such recording")
-        scope = await self.scope_for(session, viewer)
-        if not await recordings_repo.in_scope(session, item.id, scope):
-            await recordings_repo.log_access(
-                session,
-                item.id,
+        scope = await self.scope_for(tx, viewer)
+        if not await tx.recordings.in_scope(item.id, scope):
+            await tx.recordings.log_access(item.id,
                 RecordingAction.DENIED,
                 at=self._core.now(),
                 user_id=viewer.id,
                 remote_addr=remote_addr,
             )
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.DENIED,
                 item.id,
                 user_id=viewer.id,
                 remote_addr=remote_addr,
                 details={"role": viewer.role.value, "operator_id": viewer.operator_id},
             )
-            await session.commit()
+            await tx.commit()
             raise RecordingAccessDenied("this recording belongs to a call you may not reach")
         return item
 
@@ -276,22 +269,22 @@ class RecordingAccess:
 
     async def _stored_path(
         self,
-        session: AsyncSession,
+        tx: Stores,
         item: RecordingListItem,
         viewer: Viewer,
         remote_addr: str | None,
     ) -> str:
-        rec = await recordings_repo.get(session, item.id)
+        rec = await tx.recordings.get(item.id)
         path = rec.path if rec else ""
         try:
             self.store.resolve(path)
         except UnsafePathError:
-            await self._unsafe(session, item.id, path, viewer, remote_addr)
+            await self._unsafe(tx, item.id, path, viewer, remote_addr)
         return path
 
     async def _readable(
         self,
-        session: AsyncSession,
+        tx: Stores,
         item: RecordingListItem,
         path: str,
         fmt: ExportFormat,
@@ -301,7 +294,7 @@ class RecordingAccess:
         try:
             return await self.store.readable(path, fmt)
         except UnsafePathError:
-            await self._unsafe(session, item.id, path, viewer, remote_addr)
+            await self._unsafe(tx, item.id, path, viewer, remote_addr)
         except FileNotFoundError:
             raise RecordingUnavailable(
                 "the recording's file is missing from the store", RecordingState.MISSING
@@ -311,7 +304,7 @@ class RecordingAccess:
 
     async def _unsafe(
         self,
-        session: AsyncSession,
+        tx: Stores,
         recording_id: uuid.UUID,
         path: str,
         viewer: Viewer,
@@ -320,19 +313,19 @@ class RecordingAccess:
         # a row pointing outside the store is tampering: refuse as "not found", loudly
         log.error("recording %s has an unsafe path %r", recording_id, path[:200])
         await self._core.audit(
-            session,
+            tx,
             AuditAction.UNSAFE_PATH,
             recording_id,
             user_id=viewer.id,
             remote_addr=remote_addr,
             details={"path": path[:256]},
         )
-        await session.commit()
+        await tx.commit()
         raise RecordingNotFound("no such recording")
 
     async def _log_access(
         self,
-        session: AsyncSession,
+        tx: Stores,
         recording_id: uuid.UUID,
         action: RecordingAction,
         viewer: Viewer,
@@ -340,12 +333,11 @@ class RecordingAccess:
         fmt: ExportFormat | None = None,
     ) -> None:
         now = self._core.now()
-        await recordings_repo.log_access(
-            session, recording_id, action, at=now, user_id=viewer.id, remote_addr=remote_addr
+        await tx.recordings.log_access(recording_id, action, at=now, user_id=viewer.id, remote_addr=remote_addr
         )
         details = {"format": fmt.value} if fmt else {}
         await self._core.audit(
-            session,
+            tx,
             _ACCESS_AUDIT[action],
             recording_id,
             user_id=viewer.id,

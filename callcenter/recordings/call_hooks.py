@@ -27,11 +27,11 @@ class CallRecordingHooks:
     async def on_commit(self, records: list[CallRecord]) -> None:
         new = [r for r in records if r.id not in self._registered]
         if new:
-            async with self._recordings.sessions.begin() as session:
+            async with self._recordings.sessions.begin() as tx:
                 for record in new:
-                    decision = await self._recordings.decide(session, record.id)
+                    decision = await self._recordings.decide(tx, record.id)
                     if decision.record:
-                        await self._recordings.register(session, record.id)
+                        await self._recordings.register(tx, record.id)
             self._registered.update(r.id for r in new)
         for record in records:
             if record.ended_at is not None:

@@ -21,6 +21,8 @@ Siblings: `recording_access` (search, playback, export: who may reach what),
 
 from __future__ import annotations
 
+from callcenter.ports.stores import StoreConflict, Stores, Transactions
+
 import asyncio
 import logging
 import uuid
@@ -30,15 +32,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter.db.models import CallAttempt, Recording
-from callcenter.db.repositories import audit as audit_repo
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import recordings as recordings_repo
+from callcenter.ports.records import CallAttempt, Recording
 from callcenter.domain.recording_rules import CallFacts, RecordingDecision, RecordingPolicy
 from callcenter.domain.recordings import RecordingState
 from callcenter.domain.roles import Role
@@ -55,7 +50,7 @@ from callcenter.storage.recordings import (
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Sessions = async_sessionmaker[AsyncSession]
+Sessions = Transactions
 
 OBJECT_TYPE = "recording"
 # a voicemail is recorded by the IVR beside the call's own recording, under this part number
@@ -207,9 +202,9 @@ class RecordingService:
 
     # == hooks for the call-event service ===================================================
 
-    async def decide(self, session: AsyncSession, call_id: uuid.UUID) -> RecordingDecision:
+    async def decide(self, tx: Stores, call_id: uuid.UUID) -> RecordingDecision:
         """Whether the rules record this call (ask before starting MixMonitor)."""
-        return self.policy.decide(await self.call_facts(session, call_id))
+        return self.policy.decide(await self.call_facts(tx, call_id))
 
     def recording_path(self, call_id: uuid.UUID, call_started_at: datetime, part: int = 0) -> str:
         """The absolute file name to give MixMonitor: <store>/YYYY/MM/DD/<call uuid>.wav."""
@@ -222,7 +217,7 @@ class RecordingService:
 
     async def register(
         self,
-        session: AsyncSession,
+        tx: Stores,
         call_id: uuid.UUID,
         *,
         started_at: datetime | None = None,
@@ -234,29 +229,29 @@ class RecordingService:
         the same row. The file name comes from the call's id and start date, as
         `recording_path` gave it to MixMonitor. Raises LookupError for an unknown call.
         """
-        call = await calls_repo.get(session, call_id)
+        call = await tx.calls.get(call_id)
         if call is None:
             raise LookupError(f"no call {call_id}")
         path = self.store.relative_path_for(call.id, call.started_at, part=part)
-        existing = await recordings_repo.get_by_path(session, path)
+        existing = await tx.recordings.get_by_path(path)
         if existing is not None:
             return existing
-        decision = self.policy.decide(await self.call_facts(session, call.id))
+        decision = self.policy.decide(await self.call_facts(tx, call.id))
         begun = started_at or call.started_at
         return await self.create_row(
-            session,
+            tx,
             path=path,
             started_at=begun,
             call_id=call.id,
-            appeal_id=await recordings_repo.appeal_for_call(session, call.id),
+            appeal_id=await tx.recordings.appeal_for_call(call.id),
             decision=decision,
         )
 
     async def link_appeal(
-        self, session: AsyncSession, call_id: uuid.UUID, appeal_id: uuid.UUID
+        self, tx: Stores, call_id: uuid.UUID, appeal_id: uuid.UUID
     ) -> int:
         """Point the call's recordings at an appeal registered from it (caller's transaction)."""
-        return await recordings_repo.link_appeal(session, call_id, appeal_id)
+        return await tx.recordings.link_appeal(call_id, appeal_id)
 
     async def on_call_hung_up(
         self, call_id: uuid.UUID, *, wait: bool = True
@@ -267,10 +262,10 @@ class RecordingService:
         while a file is still settling (for `settle_seconds` plus a little); anything left
         after that is finished by the periodic sweep.
         """
-        async with self.sessions() as session:
+        async with self.sessions() as tx:
             ids = [
                 r.id
-                for r in await recordings_repo.for_call(session, call_id)
+                for r in await tx.recordings.for_call(call_id)
                 if r.state is RecordingState.RECORDING
             ]
         outcomes = [await self.complete(rid) for rid in ids]
@@ -285,27 +280,27 @@ class RecordingService:
 
     async def complete(self, recording_id: uuid.UUID) -> CompletionOutcome:
         """One attempt to complete a recording (see the module's docstring for the rules)."""
-        async with self.sessions() as session:
-            rec = await recordings_repo.get(session, recording_id)
+        async with self.sessions() as tx:
+            rec = await tx.recordings.get(recording_id)
             if rec is None:
                 raise LookupError(f"no recording {recording_id}")
             if rec.state is not RecordingState.RECORDING:
                 return CompletionOutcome(rec.id, CompletionStatus.ALREADY_DONE)
-            outcome = await self.complete_in(session, rec)
-            await session.commit()
+            outcome = await self.complete_in(tx, rec)
+            await tx.commit()
             return outcome
 
     async def complete_in(
-        self, session: AsyncSession, rec: Recording, *, settle_seconds: float | None = None
+        self, tx: Stores, rec: Recording, *, settle_seconds: float | None = None
     ) -> CompletionOutcome:
         now = self.now()
         settle = self.settle_seconds if settle_seconds is None else settle_seconds
-        if await self._flagged_partial(session, rec.id):
+        if await self._flagged_partial(tx, rec.id):
             return CompletionOutcome(rec.id, CompletionStatus.DISK_FULL)
-        disk = await self.check_disk(session)
+        disk = await self.check_disk(tx)
         if disk.level is DiskLevel.CRITICAL:
             await self.audit(
-                session,
+                tx,
                 AuditAction.PARTIAL,
                 rec.id,
                 details={
@@ -316,11 +311,11 @@ class RecordingService:
                 },
             )
             return CompletionOutcome(rec.id, CompletionStatus.DISK_FULL)
-        call = await calls_repo.get(session, rec.call_id) if rec.call_id else None
+        call = await tx.calls.get(rec.call_id) if rec.call_id else None
         try:
             state = await self.store.file_state(rec.path)
         except UnsafePathError:
-            await self.audit(session, AuditAction.UNSAFE_PATH, rec.id, details={"path": rec.path})
+            await self.audit(tx, AuditAction.UNSAFE_PATH, rec.id, details={"path": rec.path})
             rec.state = RecordingState.MISSING
             return CompletionOutcome(rec.id, CompletionStatus.MISSING)
         if state is None:
@@ -330,7 +325,7 @@ class RecordingService:
             rec.state = RecordingState.MISSING
             rec.ended_at = call.ended_at if call else None
             await self.audit(
-                session, AuditAction.MISSING, rec.id, details={"path": rec.path, "at": "complete"}
+                tx, AuditAction.MISSING, rec.id, details={"path": rec.path, "at": "complete"}
             )
             return CompletionOutcome(rec.id, CompletionStatus.MISSING)
         settled = now.timestamp() - state.modified_at >= settle
@@ -353,7 +348,7 @@ class RecordingService:
                 return CompletionOutcome(rec.id, CompletionStatus.UNREADABLE)
             info, repaired, trimmed = repair.after, True, repair.trimmed_bytes
             await self.audit(
-                session,
+                tx,
                 AuditAction.REPAIRED,
                 rec.id,
                 details={
@@ -373,19 +368,19 @@ class RecordingService:
             state.modified_at, UTC
         )
         if rec.appeal_id is None and rec.call_id is not None:
-            rec.appeal_id = await recordings_repo.appeal_for_call(session, rec.call_id)
-        await session.flush()
+            rec.appeal_id = await tx.recordings.appeal_for_call(rec.call_id)
+        await tx.flush()
         return CompletionOutcome(rec.id, CompletionStatus.COMPLETE, rec.duration_seconds, repaired)
 
     # == helpers ============================================================================
 
     async def disk_status(self) -> DiskStatus:
-        async with self.sessions() as session:
-            status = await self.check_disk(session)
-            await session.commit()
+        async with self.sessions() as tx:
+            status = await self.check_disk(tx)
+            await tx.commit()
             return status
 
-    async def check_disk(self, session: AsyncSession) -> DiskStatus:
+    async def check_disk(self, tx: Stores) -> DiskStatus:
         """Measure free space; alert (and audit) when the level changes."""
         status = await self.store.disk_status()
         if status.level is not self._last_disk_level:
@@ -413,39 +408,35 @@ class RecordingService:
                     "recording disk is nearly full: recordings ending now are not marked complete",
                     details,
                 )
-            await self.audit(session, AuditAction.DISK_LOW, "", details=details)
+            await self.audit(tx, AuditAction.DISK_LOW, "", details=details)
             try:
                 await self._alert(alert)
             except Exception:
                 log.exception("the recording disk alert could not be delivered")
         return status
 
-    async def _flagged_partial(self, session: AsyncSession, recording_id: uuid.UUID) -> bool:
-        entries = await audit_repo.search(
-            session,
-            action=AuditAction.PARTIAL.value,
+    async def _flagged_partial(self, tx: Stores, recording_id: uuid.UUID) -> bool:
+        entries = await tx.audit.search(action=AuditAction.PARTIAL.value,
             object_type=OBJECT_TYPE,
             object_id=str(recording_id),
             limit=1,
         )
         return bool(entries)
 
-    async def call_facts(self, session: AsyncSession, call_id: uuid.UUID) -> CallFacts:
-        call = await calls_repo.get(session, call_id)
+    async def call_facts(self, tx: Stores, call_id: uuid.UUID) -> CallFacts:
+        call = await tx.calls.get(call_id)
         if call is None:
             raise LookupError(f"no call {call_id}")
         campaign_id = None
         if call.campaign_attempt_id is not None:
-            campaign_id = await session.scalar(
-                select(CallAttempt.campaign_id).where(CallAttempt.id == call.campaign_attempt_id)
-            )
+            campaign_id = await tx.campaigns.campaign_of_attempt(call.campaign_attempt_id)
         return CallFacts(
             direction=call.direction, queue_name=call.queue_name, campaign_id=campaign_id
         )
 
     async def create_row(
         self,
-        session: AsyncSession,
+        tx: Stores,
         *,
         path: str,
         started_at: datetime,
@@ -454,32 +445,30 @@ class RecordingService:
         decision: RecordingDecision,
     ) -> Recording:
         try:
-            async with session.begin_nested():
-                return await recordings_repo.create(
-                    session,
-                    path=path,
+            async with tx.savepoint():
+                return await tx.recordings.create(path=path,
                     started_at=started_at,
                     call_id=call_id,
                     appeal_id=appeal_id,
                     delete_after=decision.delete_after(started_at),
                     rule_name=decision.rule_name,
                 )
-        except IntegrityError:
+        except StoreConflict:
             # registered at the same moment by the sweep or a second event (unique path)
-            existing = await recordings_repo.get_by_path(session, path)
+            existing = await tx.recordings.get_by_path(path)
             if existing is None:
                 raise
             return existing
 
-    async def viewer_line(self, session: AsyncSession, viewer: Viewer) -> int | None:
+    async def viewer_line(self, tx: Stores, viewer: Viewer) -> int | None:
         if viewer.operator_id is None:
             return None
-        operator = await operators_repo.get(session, viewer.operator_id)
+        operator = await tx.operators.get(viewer.operator_id)
         return operator.support_line if operator else None
 
     async def audit(
         self,
-        session: AsyncSession,
+        tx: Stores,
         action: AuditAction,
         object_id: object,
         *,
@@ -487,9 +476,7 @@ class RecordingService:
         remote_addr: str | None = None,
         details: Mapping[str, Any] | None = None,
     ) -> None:
-        await audit_repo.append(
-            session,
-            action.value,
+        await tx.audit.append(action.value,
             at=self.now(),
             user_id=user_id,
             object_type=OBJECT_TYPE,

@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import recordings as recordings_repo
 from callcenter.domain.recording_rules import due_for_archiving
 from callcenter.domain.recordings import RecordingAction, RecordingState
 from callcenter.domain.roles import Role
@@ -83,20 +81,20 @@ class RecordingUpkeep:
         removed; stale cache files are pruned.
         """
         report = SweepReport()
-        async with self._core.sessions() as session:
-            report.disk = await self._core.check_disk(session)
-            await session.commit()
+        async with self._core.sessions() as tx:
+            report.disk = await self._core.check_disk(tx)
+            await tx.commit()
         files = await self.store.scan()
-        async with self._core.sessions() as session:
-            known = await recordings_repo.known_paths(session)
+        async with self._core.sessions() as tx:
+            known = await tx.recordings.known_paths()
         on_disk = {f.relative_path for f in files}
         for stored in files:
             await self._reconcile_file(stored, known, report)
         for path, (rid, state) in known.items():
             if state in PLAYABLE_STATES and path not in on_disk:
                 await self._mark_missing(rid, path, state, report)
-        async with self._core.sessions() as session:
-            waiting = await recordings_repo.awaiting_completion(session, limit=self.batch_size)
+        async with self._core.sessions() as tx:
+            waiting = await tx.recordings.awaiting_completion(limit=self.batch_size)
         for rec, _ended in waiting:
             outcome = await self._core.complete(rec.id)
             if outcome.status is CompletionStatus.COMPLETE:
@@ -138,44 +136,44 @@ class RecordingUpkeep:
 
     async def _revive(self, recording_id: uuid.UUID, report: SweepReport) -> None:
         """A "missing" recording's file is back (restored from a backup): complete it again."""
-        async with self._core.sessions() as session:
-            rec = await recordings_repo.get(session, recording_id)
+        async with self._core.sessions() as tx:
+            rec = await tx.recordings.get(recording_id)
             if rec is None or rec.state is not RecordingState.MISSING:
                 return
             if self.store.is_archived_path(rec.path):
                 rec.state = RecordingState.ARCHIVED
-                await session.commit()
+                await tx.commit()
                 return
             rec.state = RecordingState.RECORDING
-            outcome = await self._core.complete_in(session, rec)
+            outcome = await self._core.complete_in(tx, rec)
             if outcome.status is not CompletionStatus.COMPLETE:
                 rec.state = RecordingState.MISSING
             else:
                 report.completed += 1
-            await session.commit()
+            await tx.commit()
 
     async def _adopt(self, stored: StoredFile, report: SweepReport) -> None:
         """Give a file found without a row its recording, linked to its call if there is one."""
-        async with self._core.sessions() as session:
-            call = await calls_repo.get(session, uuid.UUID(stored.call_ref))
+        async with self._core.sessions() as tx:
+            call = await tx.calls.get(uuid.UUID(stored.call_ref))
             if call is None:
-                call = await calls_repo.get_by_linkedid(session, stored.call_ref)
+                call = await tx.calls.get_by_linkedid(stored.call_ref)
             if call is not None:
-                decision = self._core.policy.decide(await self._core.call_facts(session, call.id))
+                decision = self._core.policy.decide(await self._core.call_facts(tx, call.id))
                 started_at = call.started_at
             else:
                 decision = self._core.policy.for_rule(None)
                 started_at = datetime.fromtimestamp(stored.modified_at, UTC)
             rec = await self._core.create_row(
-                session,
+                tx,
                 path=stored.relative_path,
                 started_at=started_at,
                 call_id=call.id if call else None,
-                appeal_id=await recordings_repo.appeal_for_call(session, call.id) if call else None,
+                appeal_id=await tx.recordings.appeal_for_call(call.id) if call else None,
                 decision=decision,
             )
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.LINKED,
                 rec.id,
                 details={
@@ -194,10 +192,10 @@ class RecordingUpkeep:
                 rec.size_bytes = stored.size
                 rec.duration_seconds = await self.store.audio_duration(stored.relative_path)
             elif call is None or call.ended_at is not None:
-                outcome = await self._core.complete_in(session, rec)
+                outcome = await self._core.complete_in(tx, rec)
                 if outcome.status is CompletionStatus.COMPLETE:
                     report.completed += 1
-            await session.commit()
+            await tx.commit()
 
     async def _mark_missing(
         self,
@@ -206,8 +204,8 @@ class RecordingUpkeep:
         state: RecordingState,
         report: SweepReport,
     ) -> None:
-        async with self._core.sessions() as session:
-            rec = await recordings_repo.get_for_update(session, recording_id)
+        async with self._core.sessions() as tx:
+            rec = await tx.recordings.get_for_update(recording_id)
             # changed since the scan (archived, deleted, moved): not ours to judge now
             if rec is None or rec.state is not state or rec.path != path:
                 return
@@ -218,18 +216,17 @@ class RecordingUpkeep:
                 pass
             rec.state = RecordingState.MISSING
             await self._core.audit(
-                session, AuditAction.MISSING, rec.id, details={"path": path, "was": state.value}
+                tx, AuditAction.MISSING, rec.id, details={"path": path, "was": state.value}
             )
-            await session.commit()
+            await tx.commit()
             report.marked_missing += 1
 
     async def archive_due(self) -> ArchiveReport:
         """The scheduled archive: complete recordings older than their rule's archive age."""
         now = self._core.now()
         cutoff = now - timedelta(days=self._core.policy.shortest_archive_after_days())
-        async with self._core.sessions() as session:
-            rows = await recordings_repo.due_for_archiving(
-                session, started_before=cutoff, limit=self.batch_size
+        async with self._core.sessions() as tx:
+            rows = await tx.recordings.due_for_archiving(started_before=cutoff, limit=self.batch_size
             )
         due = [
             r.id
@@ -252,10 +249,8 @@ class RecordingUpkeep:
             raise RecordingAccessDenied("archiving needs the administrator role")
         if ids is None:
             days = older_than_days if older_than_days is not None else 0
-            async with self._core.sessions() as session:
-                rows = await recordings_repo.due_for_archiving(
-                    session,
-                    started_before=self._core.now() - timedelta(days=days),
+            async with self._core.sessions() as tx:
+                rows = await tx.recordings.due_for_archiving(started_before=self._core.now() - timedelta(days=days),
                     limit=self.batch_size,
                 )
             ids = [r.id for r in rows]
@@ -282,8 +277,8 @@ class RecordingUpkeep:
     async def _archive_one(
         self, recording_id: uuid.UUID, actor: Viewer | None, remote_addr: str | None
     ) -> bool:
-        async with self._core.sessions() as session:
-            rec = await recordings_repo.get_for_update(session, recording_id)
+        async with self._core.sessions() as tx:
+            rec = await tx.recordings.get_for_update(recording_id)
             if rec is None or rec.state is not RecordingState.COMPLETE:
                 return False
             original, original_size = rec.path, rec.size_bytes
@@ -293,7 +288,7 @@ class RecordingUpkeep:
             rec.archived_at = self._core.now()
             rec.size_bytes = archived.size_bytes
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.ARCHIVED,
                 rec.id,
                 user_id=actor.id if actor else None,
@@ -307,7 +302,7 @@ class RecordingUpkeep:
                     "by": "administrator" if actor else "schedule",
                 },
             )
-            await session.commit()
+            await tx.commit()
         # only now that the database points at the copy may the original go
         await self.store.delete(original)
         return True
@@ -327,9 +322,8 @@ class RecordingUpkeep:
         report = RetentionReport()
         while True:
             now = self._core.now()
-            async with self._core.sessions() as session:
-                due = await recordings_repo.due_for_deletion(
-                    session, now=now, limit=self.batch_size
+            async with self._core.sessions() as tx:
+                due = await tx.recordings.due_for_deletion(now=now, limit=self.batch_size
                 )
             if not due:
                 return report
@@ -348,9 +342,9 @@ class RecordingUpkeep:
     async def _destroy(
         self, recording_id: uuid.UUID, viewer: Viewer | None, remote_addr: str | None
     ) -> str | None:
-        async with self._core.sessions() as session:
+        async with self._core.sessions() as tx:
             now = self._core.now()
-            rec = await recordings_repo.get_for_update(session, recording_id)
+            rec = await tx.recordings.get_for_update(recording_id)
             if (
                 rec is None
                 or rec.delete_after is None
@@ -361,16 +355,14 @@ class RecordingUpkeep:
             rule = self._core.policy.for_rule(rec.rule_name)
             state_before = rec.state
             rec.state = RecordingState.DELETED
-            await recordings_repo.log_access(
-                session,
-                rec.id,
+            await tx.recordings.log_access(rec.id,
                 RecordingAction.DELETE,
                 at=now,
                 user_id=viewer.id if viewer else None,
                 remote_addr=remote_addr,
             )
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.DESTROYED,
                 rec.id,
                 user_id=viewer.id if viewer else None,
@@ -392,7 +384,7 @@ class RecordingUpkeep:
                     "by": "administrator" if viewer else "schedule",
                 },
             )
-            await session.commit()
+            await tx.commit()
             return rec.path
 
     async def _delete_file(self, path: str) -> bool:

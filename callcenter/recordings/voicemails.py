@@ -4,19 +4,17 @@ appeal; operators list the voicemails of their line and play them through the re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from callcenter.ports.stores import StoreConflict, Stores
+
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.db.models import Appeal, Call, Recording, Voicemail
-from callcenter.db.repositories import appeals as appeals_repo
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import recordings as recordings_repo
-from callcenter.db.repositories import voicemails as voicemails_repo
+from callcenter.ports.records import Appeal, Call, Recording, Voicemail
 from callcenter.domain import deadlines
 from callcenter.domain.appeals import AppealChannel, AppealKind
 from callcenter.domain.recordings import RecordingState
@@ -64,16 +62,16 @@ class VoicemailService:
         Returns None when there is no message (no file, or no audio in it). Call it after the
         IVR's RECORD FILE returned (the file is closed then).
         """
-        async with self._core.sessions() as session:
-            call = await calls_repo.get(session, call_id)
+        async with self._core.sessions() as tx:
+            call = await tx.calls.get(call_id)
             if call is None:
                 raise LookupError(f"no call {call_id}")
             path = self._core.store.relative_path_for(call.id, call.started_at, part=VOICEMAIL_PART)
-            rec = await recordings_repo.get_by_path(session, path)
+            rec = await tx.recordings.get_by_path(path)
             if rec is None:
-                decision = self._core.policy.decide(await self._core.call_facts(session, call.id))
+                decision = self._core.policy.decide(await self._core.call_facts(tx, call.id))
                 rec = await self._core.create_row(
-                    session,
+                    tx,
                     path=path,
                     started_at=recorded_at,
                     call_id=call.id,
@@ -82,14 +80,14 @@ class VoicemailService:
                 )
             if rec.state is RecordingState.RECORDING:
                 # the IVR has closed the file: no need to wait for it to settle
-                outcome = await self._core.complete_in(session, rec, settle_seconds=0.0)
+                outcome = await self._core.complete_in(tx, rec, settle_seconds=0.0)
                 if outcome.status is not CompletionStatus.COMPLETE:
-                    await session.rollback()
+                    await tx.rollback()
                     return None
-            existing = await voicemails_repo.by_recording(session, rec.id)
+            existing = await tx.voicemails.by_recording(rec.id)
             if existing is not None and existing.appeal_id is not None:
-                appeal = await appeals_repo.get(session, existing.appeal_id)
-                await session.commit()
+                appeal = await tx.appeals.get(existing.appeal_id)
+                await tx.commit()
                 return VoicemailSaved(
                     existing.id,
                     rec.id,
@@ -98,14 +96,12 @@ class VoicemailService:
                     rec.duration_seconds or 0.0,
                 )
             if not rec.duration_seconds:
-                await session.rollback()
+                await tx.rollback()
                 return None
             number = phones.normalise_or_keep(caller_number)
-            appeal = await self._register_appeal(session, call, number, recorded_at, rec)
+            appeal = await self._register_appeal(tx, call, number, recorded_at, rec)
             rec.appeal_id = appeal.id
-            voicemail = await voicemails_repo.create(
-                session,
-                caller_number=number,
+            voicemail = await tx.voicemails.create(caller_number=number,
                 created_at=recorded_at,
                 call_id=call.id,
                 appeal_id=appeal.id,
@@ -114,19 +110,19 @@ class VoicemailService:
                 support_line=support_line,
             )
             await self._core.audit(
-                session,
+                tx,
                 AuditAction.VOICEMAIL,
                 rec.id,
                 details={"voicemail_id": voicemail.id, "appeal": appeal.number},
             )
-            await session.commit()
+            await tx.commit()
             return VoicemailSaved(
                 voicemail.id, rec.id, appeal.id, appeal.number, rec.duration_seconds
             )
 
     async def _register_appeal(
         self,
-        session: AsyncSession,
+        tx: Stores,
         call: Call,
         number: str,
         at: datetime,
@@ -136,12 +132,10 @@ class VoicemailService:
         due = deadlines.initial_deadlines(AppealKind.QUESTION, at)
         for _attempt in range(_NUMBER_ATTEMPTS):
             day = at.astimezone(self._local_tz).date()
-            appeal_number = await appeals_repo.next_number(session, day)
+            appeal_number = await tx.appeals.next_number(day)
             try:
-                async with session.begin_nested():
-                    return await appeals_repo.create(
-                        session,
-                        number=appeal_number,
+                async with tx.savepoint():
+                    return await tx.appeals.create(number=appeal_number,
                         channel=AppealChannel.IVR_VOICEMAIL,
                         created_at=at,
                         text=f"Голосовое сообщение от {number}, {minutes} мин {seconds} с",
@@ -150,21 +144,19 @@ class VoicemailService:
                         handoff_due_at=due.handoff_due_at,
                         answer_due_at=due.answer_due_at,
                     )
-            except IntegrityError:
+            except StoreConflict:
                 continue  # another appeal took the number: take the next one
         raise RuntimeError("could not allocate an appeal number for a voicemail")
 
     async def voicemails(
         self, viewer: Viewer, *, unlistened_only: bool = False, limit: int = 50, offset: int = 0
-    ) -> list[Voicemail]:
+    ) -> Sequence[Voicemail]:
         """Voicemails for the viewer's line (supervisors not tied to a line and admins: all)."""
-        async with self._core.sessions() as session:
-            line = await self._core.viewer_line(session, viewer)
+        async with self._core.sessions() as tx:
+            line = await self._core.viewer_line(tx, viewer)
             if viewer.role is Role.OPERATOR and line is None:
                 return []
-            return await voicemails_repo.list_for_line(
-                session,
-                line if viewer.role is not Role.ADMINISTRATOR else None,
+            return await tx.voicemails.list_for_line(line if viewer.role is not Role.ADMINISTRATOR else None,
                 unlistened_only=unlistened_only,
                 limit=limit,
                 offset=offset,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.sim import events as ev
 from callcenter.sim.callerid import parse_callerid
 from callcenter.sim.channels import PEER, UNKNOWN, Channel, ChannelState, channel_fields

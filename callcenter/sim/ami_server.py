@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_frame
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_frame
 from callcenter.sim import events as ev
 
 if TYPE_CHECKING:

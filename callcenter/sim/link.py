@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from callcenter.asterisk.ami import AmiClient
-from callcenter.ports import PbxLinkStatus, PbxState
+from callcenter.ports.pbx import PbxLinkStatus, PbxState
 from callcenter.sim.scenarios import load_scenario
 from callcenter.sim.simulator import Simulator
 

@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from callcenter.common.access import (
     AccessDenied,
     Actor,
@@ -26,11 +24,10 @@ from callcenter.common.access import (
     UseCases,
     require_operator,
 )
-from callcenter.db.models import CorporateContact, PersonalContact
-from callcenter.db.repositories import address_book as book_repo
-from callcenter.db.repositories import call_history as history_repo
 from callcenter.domain import phones
 from callcenter.domain.calls import Direction
+from callcenter.ports.records import CorporateContact, PersonalContact
+from callcenter.ports.stores import Stores
 
 T = TypeVar("T")
 
@@ -41,7 +38,7 @@ _PHONE_QUERY = re.compile(r"^[\d\s()+\-]+$")
 
 @dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
-    items: list[T]
+    items: Sequence[T]
     total: int
 
 
@@ -85,7 +82,7 @@ def _matches(query: str, fields: Sequence[str | None]) -> bool:
     return all(word in haystack for word in _fold(query).split())
 
 
-def _page(rows: list[T], limit: int, offset: int) -> Page[T]:
+def _page(rows: Sequence[T], limit: int, offset: int) -> Page[T]:
     return Page(items=rows[offset : offset + limit], total=len(rows))
 
 
@@ -132,8 +129,8 @@ class AddressBookService(UseCases):
     async def corporate(
         self, actor: Actor, *, query: str = "", limit: int = 50, offset: int = 0
     ) -> Page[CorporateContact]:
-        async with self._sessions() as session:
-            rows = await book_repo.corporate_all(session)
+        async with self._sessions() as tx:
+            rows = await tx.address_book.corporate_all()
         if query.strip():
             rows = [
                 c
@@ -147,10 +144,9 @@ class AddressBookService(UseCases):
 
     async def corporate_create(self, actor: Actor, fields: CorporateFields) -> CorporateContact:
         clean = _corporate_fields(fields)
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_admin(actor, "corporate_contact.create", "new")
-            contact = await book_repo.corporate_create(
-                session,
+            contact = await tx.address_book.corporate_create(
                 name=clean.name,
                 department=clean.department,
                 position=clean.position,
@@ -159,7 +155,7 @@ class AddressBookService(UseCases):
                 email=clean.email,
             )
             await self.audit(
-                session,
+                tx,
                 actor,
                 "corporate_contact.create",
                 object_type="corporate_contact",
@@ -172,9 +168,9 @@ class AddressBookService(UseCases):
         self, actor: Actor, contact_id: int, fields: CorporateFields
     ) -> CorporateContact:
         clean = _corporate_fields(fields)
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_admin(actor, "corporate_contact.update", str(contact_id))
-            contact = await book_repo.corporate_get(session, contact_id)
+            contact = await tx.address_book.corporate_get(contact_id)
             if contact is None:
                 raise NotFound(f"Контакт {contact_id} не найден в корпоративной книге")
             before = {"name": contact.name, "phone": contact.phone, "extension": contact.extension}
@@ -184,9 +180,9 @@ class AddressBookService(UseCases):
             contact.phone = clean.phone
             contact.extension = clean.extension
             contact.email = clean.email
-            await session.flush()
+            await tx.flush()
             await self.audit(
-                session,
+                tx,
                 actor,
                 "corporate_contact.update",
                 object_type="corporate_contact",
@@ -196,41 +192,39 @@ class AddressBookService(UseCases):
             return contact
 
     async def corporate_delete(self, actor: Actor, contact_id: int) -> None:
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_admin(actor, "corporate_contact.delete", str(contact_id))
-            contact = await book_repo.corporate_get(session, contact_id)
+            contact = await tx.address_book.corporate_get(contact_id)
             if contact is None:
                 raise NotFound(f"Контакт {contact_id} не найден в корпоративной книге")
             await self.audit(
-                session,
+                tx,
                 actor,
                 "corporate_contact.delete",
                 object_type="corporate_contact",
                 object_id=contact.id,
                 details={"name": contact.name, "phone": contact.phone},
             )
-            await book_repo.corporate_delete(session, contact)
+            await tx.address_book.corporate_delete(contact)
 
     # ---- personal book ----
 
     async def personal(
         self, actor: Actor, *, query: str = "", limit: int = 50, offset: int = 0
     ) -> Page[PersonalContact]:
-        async with self._sessions() as session:
+        async with self._sessions() as tx:
             if not query.strip():
-                items = await book_repo.personal_page(
-                    session, actor.user_id, limit=limit, offset=offset
+                items = await tx.address_book.personal_page(
+                    actor.user_id, limit=limit, offset=offset
                 )
-                return Page(
-                    items=items, total=await book_repo.personal_count(session, actor.user_id)
-                )
-            rows = await book_repo.personal_all(session, actor.user_id)
+                return Page(items=items, total=await tx.address_book.personal_count(actor.user_id))
+            rows = await tx.address_book.personal_all(actor.user_id)
         found = [c for c in rows if _matches(query.strip(), [c.name, c.phone, c.note])]
         return _page(found, limit, offset)
 
     async def personal_get(self, actor: Actor, contact_id: int) -> PersonalContact:
-        async with self.transaction(actor) as session:
-            return await self._own_contact(session, actor, contact_id, action="read")
+        async with self.transaction(actor) as tx:
+            return await self._own_contact(tx, actor, contact_id, action="read")
 
     async def personal_create(
         self, actor: Actor, *, name: str, phone: str, note: str = ""
@@ -240,9 +234,9 @@ class AddressBookService(UseCases):
             _clean_phone(phone),
             _clean_note(note),
         )
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             return await self._personal_create(
-                session, actor, clean_name, clean_phone, clean_note, source=None
+                tx, actor, clean_name, clean_phone, clean_note, source=None
             )
 
     async def personal_update(
@@ -254,17 +248,17 @@ class AddressBookService(UseCases):
         phone: str | None = None,
         note: str | None = None,
     ) -> PersonalContact:
-        async with self.transaction(actor) as session:
-            contact = await self._own_contact(session, actor, contact_id, action="update")
+        async with self.transaction(actor) as tx:
+            contact = await self._own_contact(tx, actor, contact_id, action="update")
             if name is not None:
                 contact.name = _clean_name(name)
             if phone is not None:
                 contact.phone = _clean_phone(phone)
             if note is not None:
                 contact.note = _clean_note(note)
-            await session.flush()
+            await tx.flush()
             await self.audit(
-                session,
+                tx,
                 actor,
                 "personal_contact.update",
                 object_type="personal_contact",
@@ -273,16 +267,16 @@ class AddressBookService(UseCases):
             return contact
 
     async def personal_delete(self, actor: Actor, contact_id: int) -> None:
-        async with self.transaction(actor) as session:
-            contact = await self._own_contact(session, actor, contact_id, action="delete")
+        async with self.transaction(actor) as tx:
+            contact = await self._own_contact(tx, actor, contact_id, action="delete")
             await self.audit(
-                session,
+                tx,
                 actor,
                 "personal_contact.delete",
                 object_type="personal_contact",
                 object_id=contact.id,
             )
-            await book_repo.personal_delete(session, contact)
+            await tx.address_book.personal_delete(contact)
 
     async def personal_from_call(
         self, actor: Actor, call_id: uuid.UUID, *, name: str, note: str = ""
@@ -290,8 +284,8 @@ class AddressBookService(UseCases):
         """Add the other party of one of the operator's own calls (typically a missed one)."""
         operator_id = require_operator(actor)
         clean_name, clean_note = _clean_name(name), _clean_note(note)
-        async with self.transaction(actor) as session:
-            call = await history_repo.involves(session, operator_id, call_id)
+        async with self.transaction(actor) as tx:
+            call = await tx.call_history.involves(operator_id, call_id)
             if call is None:
                 raise AccessDenied(
                     f"Звонок {call_id} не найден в вашей истории",
@@ -303,20 +297,20 @@ class AddressBookService(UseCases):
             raw = call.dialled_number if call.direction is Direction.OUTBOUND else None
             raw = raw or call.caller_number
             return await self._personal_create(
-                session, actor, clean_name, _clean_phone(raw), clean_note, source=str(call.id)
+                tx, actor, clean_name, _clean_phone(raw), clean_note, source=str(call.id)
             )
 
     async def find_numbers(
-        self, session: AsyncSession, user_id: int, numbers: Sequence[str]
+        self, tx: Stores, user_id: int, numbers: Sequence[str]
     ) -> dict[str, BookEntry]:
         """normalised number -> the entry it was found in (the personal book wins)."""
         wanted = {phones.normalise_or_keep(n) for n in numbers if n}
         found: dict[str, BookEntry] = {}
-        for corp in await book_repo.corporate_by_phones(session, wanted):
+        for corp in await tx.address_book.corporate_by_phones(wanted):
             for number in (corp.phone, corp.extension):
                 if number in wanted:
                     found[number] = BookEntry("corporate", corp.id, corp.name)
-        for own in await book_repo.personal_by_phones(session, user_id, wanted):
+        for own in await tx.address_book.personal_by_phones(user_id, wanted):
             found[own.phone] = BookEntry("personal", own.id, own.name)
         return found
 
@@ -324,7 +318,7 @@ class AddressBookService(UseCases):
 
     async def _personal_create(
         self,
-        session: AsyncSession,
+        tx: Stores,
         actor: Actor,
         name: str,
         phone: str,
@@ -332,11 +326,11 @@ class AddressBookService(UseCases):
         *,
         source: str | None,
     ) -> PersonalContact:
-        contact = await book_repo.personal_create(
-            session, user_id=actor.user_id, name=name, phone=phone, note=note, created_at=self.now()
+        contact = await tx.address_book.personal_create(
+            user_id=actor.user_id, name=name, phone=phone, note=note, created_at=self.now()
         )
         await self.audit(
-            session,
+            tx,
             actor,
             "personal_contact.create",
             object_type="personal_contact",
@@ -346,11 +340,11 @@ class AddressBookService(UseCases):
         return contact
 
     async def _own_contact(
-        self, session: AsyncSession, actor: Actor, contact_id: int, *, action: str
+        self, tx: Stores, actor: Actor, contact_id: int, *, action: str
     ) -> PersonalContact:
         """The user's own entry. Another user's entry is refused as if it did not exist,
         whatever the role: a personal book is personal."""
-        contact = await book_repo.personal_get(session, contact_id)
+        contact = await tx.address_book.personal_get(contact_id)
         if contact is None:
             raise NotFound(f"Контакт {contact_id} не найден")
         if contact.user_id != actor.user_id:

@@ -5,14 +5,11 @@ with history, keep the automatic deadline reminders in step, list the overdue on
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.common.access import (
     AccessDenied,
@@ -25,20 +22,14 @@ from callcenter.common.access import (
     UseCases,
     viewer_for,
 )
-from callcenter.db.models import Appeal, AppealStatusHistory, AppealTopic
-from callcenter.db.repositories import appeal_search
-from callcenter.db.repositories import appeals as appeals_repo
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import customers as customers_repo
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import reminders as reminders_repo
-from callcenter.db.repositories import users as users_repo
-from callcenter.db.repositories.appeal_search import AppealFilter, AppealScope
 from callcenter.domain import deadlines
 from callcenter.domain.appeals import AppealChannel, AppealKind, AppealStatus
 from callcenter.domain.deadlines import AppealRuleError, AppealTimeline, DeadlineStage
 from callcenter.domain.reminders import ReminderKind
 from callcenter.domain.visibility import Viewer, appeal_lines_visible, can_access_appeal
+from callcenter.ports.queries import AppealFilter, AppealScope
+from callcenter.ports.records import Appeal, AppealStatusHistory, AppealTopic
+from callcenter.ports.stores import StoreConflict, Stores
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")
 _NUMBER_ATTEMPTS = 5
@@ -67,7 +58,7 @@ class AppealView:
     owner_line: int | None
     overdue: list[DeadlineStage]
     allowed_transitions: list[AppealStatus]
-    history: list[AppealStatusHistory] = field(default_factory=list)
+    history: Sequence[AppealStatusHistory] = field(default_factory=list)
 
 
 def timeline_of(appeal: Appeal) -> AppealTimeline:
@@ -91,28 +82,28 @@ class AppealsService(UseCases):
 
     # ---- reading ----
 
-    async def topics(self) -> list[AppealTopic]:
-        async with self._sessions() as session:
-            return await appeals_repo.topics(session)
+    async def topics(self) -> Sequence[AppealTopic]:
+        async with self._sessions() as tx:
+            return await tx.appeals.topics()
 
     async def get(self, actor: Actor, appeal_id: uuid.UUID) -> AppealView:
-        async with self.transaction(actor) as session:
-            appeal, line = await self.load_visible(session, actor, appeal_id, action="read")
-            return await self._view(session, appeal, line, with_history=True)
+        async with self.transaction(actor) as tx:
+            appeal, line = await self.load_visible(tx, actor, appeal_id, action="read")
+            return await self._view(tx, appeal, line, with_history=True)
 
     async def search(self, actor: Actor, flt: AppealFilter) -> tuple[list[AppealView], int]:
-        async with self.transaction(actor) as session:
-            scope = _scope(await viewer_for(session, actor))
-            appeals = await appeal_search.search(session, scope, flt)
-            total = await appeal_search.count(session, scope, flt)
-            views = [await self._view(session, a, None) for a in appeals]
+        async with self.transaction(actor) as tx:
+            scope = _scope(await viewer_for(tx, actor))
+            appeals = await tx.appeal_search.search(scope, flt)
+            total = await tx.appeal_search.count(scope, flt)
+            views = [await self._view(tx, a, None) for a in appeals]
             return views, total
 
     async def overdue(self, actor: Actor) -> list[AppealView]:
-        async with self.transaction(actor) as session:
-            scope = _scope(await viewer_for(session, actor))
-            appeals = await appeal_search.overdue(session, scope, self.now())
-            return [await self._view(session, a, None) for a in appeals]
+        async with self.transaction(actor) as tx:
+            scope = _scope(await viewer_for(tx, actor))
+            appeals = await tx.appeal_search.overdue(scope, self.now())
+            return [await self._view(tx, a, None) for a in appeals]
 
     # ---- changing ----
 
@@ -124,17 +115,17 @@ class AppealsService(UseCases):
         for attempt in range(1, _NUMBER_ATTEMPTS + 1):
             try:
                 return await self._register_once(actor, draft)
-            except IntegrityError:
+            except StoreConflict:
                 if attempt == _NUMBER_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
 
     async def _register_once(self, actor: Actor, draft: AppealDraft) -> AppealView:
         now = self.now()
-        async with self.transaction(actor) as session:
-            topic = await self._topic(session, draft)
-            await self._check_links(session, draft)
-            owner = await self._owner(session, actor, draft)
+        async with self.transaction(actor) as tx:
+            topic = await self._topic(tx, draft)
+            await self._check_links(tx, draft)
+            owner = await self._owner(tx, actor, draft)
             kind = draft.kind
             if kind is not AppealKind.CALLBACK and topic is not None and topic.is_complaint:
                 kind = AppealKind.COMPLAINT
@@ -143,9 +134,8 @@ class AppealsService(UseCases):
                 raise InvalidInput("Время обращения клиента не может быть в будущем")
             start = start.astimezone(UTC)
             due = deadlines.initial_deadlines(kind, start)
-            number = await appeals_repo.next_number(session, now.astimezone(self._local_tz).date())
-            appeal = await appeals_repo.create(
-                session,
+            number = await tx.appeals.next_number(now.astimezone(self._local_tz).date())
+            appeal = await tx.appeals.create(
                 number=number,
                 channel=draft.channel,
                 created_at=start,
@@ -160,9 +150,9 @@ class AppealsService(UseCases):
                 params=draft.params,
                 registered_by=actor.user_id,
             )
-            await self._reschedule_reminders(session, appeal, actor)
+            await self._reschedule_reminders(tx, appeal, actor)
             await self.audit(
-                session,
+                tx,
                 actor,
                 "appeal.register",
                 object_type="appeal",
@@ -174,8 +164,8 @@ class AppealsService(UseCases):
                     "topic": topic.code if topic is not None else None,
                 },
             )
-            line = await appeal_search.owner_line(session, appeal)
-            return await self._view(session, appeal, line, with_history=True)
+            line = await tx.appeal_search.owner_line(appeal)
+            return await self._view(tx, appeal, line, with_history=True)
 
     async def change_status(
         self,
@@ -187,8 +177,8 @@ class AppealsService(UseCases):
         assign_to_operator_id: int | None = None,
     ) -> AppealView:
         now = self.now()
-        async with self.transaction(actor) as session:
-            appeal, _ = await self.load_visible(session, actor, appeal_id, action="change_status")
+        async with self.transaction(actor) as tx:
+            appeal, _ = await self.load_visible(tx, actor, appeal_id, action="change_status")
             timeline = timeline_of(appeal)
             try:
                 deadlines.check_transition(timeline, to_status, reason=comment)
@@ -198,7 +188,7 @@ class AppealsService(UseCases):
             if assign_to_operator_id is not None:
                 if to_status is not AppealStatus.HANDED_OFF:
                     raise InvalidInput("Назначить исполнителя можно только при передаче")
-                assignee = await operators_repo.get(session, assign_to_operator_id)
+                assignee = await tx.operators.get(assign_to_operator_id)
                 if assignee is None or not assignee.is_active:
                     raise InvalidInput(f"Нет активного оператора с id {assign_to_operator_id}")
                 appeal.operator_id = assignee.id
@@ -209,12 +199,12 @@ class AppealsService(UseCases):
             elif to_status is AppealStatus.IN_PROGRESS and appeal.operator_id is None:
                 # an unassigned appeal becomes the appeal of whoever starts working on it
                 appeal.operator_id = actor.operator_id
-            await appeals_repo.change_status(
-                session, appeal, to_status, at=now, changed_by=actor.user_id, comment=comment
+            await tx.appeals.change_status(
+                appeal, to_status, at=now, changed_by=actor.user_id, comment=comment
             )
-            await self._reschedule_reminders(session, appeal, actor)
+            await self._reschedule_reminders(tx, appeal, actor)
             await self.audit(
-                session,
+                tx,
                 actor,
                 "appeal.status_change",
                 object_type="appeal",
@@ -227,35 +217,35 @@ class AppealsService(UseCases):
                     "operator_id": appeal.operator_id,
                 },
             )
-            line = await appeal_search.owner_line(session, appeal)
-            return await self._view(session, appeal, line, with_history=True)
+            line = await tx.appeal_search.owner_line(appeal)
+            return await self._view(tx, appeal, line, with_history=True)
 
     async def merge_params(
         self,
-        session: AsyncSession,
+        tx: Stores,
         actor: Actor,
         appeal_id: uuid.UUID,
         params: Mapping[str, Any],
     ) -> Appeal:
         """Merge call parameters (from a script) into the appeal, inside the caller's
         transaction; a closed appeal keeps its parameters as they were."""
-        appeal, _ = await self.load_visible(session, actor, appeal_id, action="save_params")
+        appeal, _ = await self.load_visible(tx, actor, appeal_id, action="save_params")
         if appeal.status is AppealStatus.CLOSED:
             raise Conflict(f"Обращение {appeal.number} закрыто; параметры не меняются")
         appeal.params = {**appeal.params, **params}  # a new dict: JSON columns track assignment
-        await session.flush()
+        await tx.flush()
         return appeal
 
     # ---- helpers ----
 
     async def load_visible(
-        self, session: AsyncSession, actor: Actor, appeal_id: uuid.UUID, *, action: str
+        self, tx: Stores, actor: Actor, appeal_id: uuid.UUID, *, action: str
     ) -> tuple[Appeal, int | None]:
-        appeal = await appeals_repo.get(session, appeal_id)
+        appeal = await tx.appeals.get(appeal_id)
         if appeal is None:
             raise NotFound(f"Обращение {appeal_id} не найдено")
-        line = await appeal_search.owner_line(session, appeal)
-        viewer = await viewer_for(session, actor)
+        line = await tx.appeal_search.owner_line(appeal)
+        viewer = await viewer_for(tx, actor)
         if not can_access_appeal(viewer, owner_operator_id=appeal.operator_id, owner_line=line):
             raise AccessDenied(
                 f"Обращение {appeal.number} относится к другой линии поддержки",
@@ -266,15 +256,15 @@ class AppealsService(UseCases):
         return appeal, line
 
     async def _view(
-        self, session: AsyncSession, appeal: Appeal, line: int | None, *, with_history: bool = False
+        self, tx: Stores, appeal: Appeal, line: int | None, *, with_history: bool = False
     ) -> AppealView:
         topic = None
         if appeal.topic_id is not None:
-            topic = await session.get(AppealTopic, appeal.topic_id)
+            topic = await tx.appeals.get_topic(appeal.topic_id)
         if line is None and appeal.operator_id is not None:
-            line = await appeal_search.owner_line(session, appeal)
+            line = await tx.appeal_search.owner_line(appeal)
         timeline = timeline_of(appeal)
-        history = await appeals_repo.history(session, appeal.id) if with_history else []
+        history = await tx.appeals.history(appeal.id) if with_history else []
         return AppealView(
             appeal=appeal,
             topic=topic,
@@ -284,28 +274,26 @@ class AppealsService(UseCases):
             history=history,
         )
 
-    async def _topic(self, session: AsyncSession, draft: AppealDraft) -> AppealTopic | None:
+    async def _topic(self, tx: Stores, draft: AppealDraft) -> AppealTopic | None:
         if draft.topic_id is not None:
-            topic = await session.get(AppealTopic, draft.topic_id)
+            topic = await tx.appeals.get_topic(draft.topic_id)
             if topic is None:
                 raise InvalidInput(f"Нет темы обращения с id {draft.topic_id}")
             return topic
         if draft.topic_code is not None:
-            topic = await appeals_repo.topic_by_code(session, draft.topic_code)
+            topic = await tx.appeals.topic_by_code(draft.topic_code)
             if topic is None:
                 raise InvalidInput(f"Нет темы обращения с кодом «{draft.topic_code}»")
             return topic
         return None
 
-    async def _check_links(self, session: AsyncSession, draft: AppealDraft) -> None:
-        if draft.customer_id is not None and (
-            await customers_repo.get(session, draft.customer_id) is None
-        ):
+    async def _check_links(self, tx: Stores, draft: AppealDraft) -> None:
+        if draft.customer_id is not None and (await tx.customers.get(draft.customer_id) is None):
             raise InvalidInput(f"Нет клиента с id {draft.customer_id}")
-        if draft.call_id is not None and await calls_repo.get(session, draft.call_id) is None:
+        if draft.call_id is not None and await tx.calls.get(draft.call_id) is None:
             raise InvalidInput(f"Нет звонка с id {draft.call_id}")
 
-    async def _owner(self, session: AsyncSession, actor: Actor, draft: AppealDraft) -> int | None:
+    async def _owner(self, tx: Stores, actor: Actor, draft: AppealDraft) -> int | None:
         if not actor.is_supervisor:
             if draft.operator_id is not None and draft.operator_id != actor.operator_id:
                 raise AccessDenied(
@@ -317,27 +305,24 @@ class AppealsService(UseCases):
             return actor.operator_id
         if draft.operator_id is None:
             return None
-        operator = await operators_repo.get(session, draft.operator_id)
+        operator = await tx.operators.get(draft.operator_id)
         if operator is None or not operator.is_active:
             raise InvalidInput(f"Нет активного оператора с id {draft.operator_id}")
         return operator.id
 
-    async def _reschedule_reminders(
-        self, session: AsyncSession, appeal: Appeal, actor: Actor
-    ) -> None:
+    async def _reschedule_reminders(self, tx: Stores, appeal: Appeal, actor: Actor) -> None:
         """Automatic reminders always follow the appeal's current deadlines: the pending ones
         are replaced whenever the status (and so the deadlines or the owner) changes."""
-        await reminders_repo.delete_pending_automatic(session, appeal.id)
+        await tx.reminders.delete_pending_automatic(appeal.id)
         recipient = actor.user_id
         if appeal.operator_id is not None:
-            owner = await users_repo.get_by_operator(session, appeal.operator_id)
+            owner = await tx.users.get_by_operator(appeal.operator_id)
             if owner is not None:
                 recipient = owner.id
         now = self.now()
         for pending in deadlines.pending_deadlines(timeline_of(appeal)):
             for moment in deadlines.reminder_times(pending.starts_at, pending.due_at, now=now):
-                await reminders_repo.create(
-                    session,
+                await tx.reminders.create(
                     user_id=recipient,
                     due_at=moment,
                     text=deadlines.reminder_text(

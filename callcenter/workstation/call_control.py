@@ -31,14 +31,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from callcenter.asterisk.ami_errors import (
-    AmiActionError,
-    AmiConnectionLostError,
-    AmiError,
-    AmiNotConnectedError,
-    AmiTimeoutError,
-)
-from callcenter.asterisk.ami_results import ConfbridgeParticipant
 from callcenter.calls.records import normalise_interface
 from callcenter.common.access import (
     AccessDenied,
@@ -50,18 +42,20 @@ from callcenter.common.access import (
     UseCases,
     WorkstationError,
 )
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.domain import phones
+from callcenter.domain import dialplan, phones
 from callcenter.domain.calls import CallRecord, Disposition
+from callcenter.pbx.ami_errors import (
+    AmiActionError,
+    AmiConnectionLostError,
+    AmiError,
+    AmiNotConnectedError,
+    AmiTimeoutError,
+)
+from callcenter.pbx.results import ConfbridgeParticipant
 
 log = logging.getLogger(__name__)
 
-TRANSFER_CONTEXT = "transfer"
-OUTBOUND_CONTEXT = "outbound"
-INTERNAL_CONTEXT = "internal"
-CONFERENCE_CONTEXT = "conference"
-LINE_QUEUES = ("line1", "line2", "line3")
-IVR_EXTEN = "ivr"
+LINE_QUEUES = tuple(dialplan.LINE_QUEUES.values())
 MAX_REDIAL_ATTEMPTS = 10
 
 _INTERNAL = re.compile(r"^[1-7]\d{2,3}$")  # extensions.conf [internal]: _[1-7]XX, _[1-7]XXX
@@ -200,9 +194,9 @@ def external_exten(raw: str) -> tuple[str, str]:
 def destination_for_dial(raw: str) -> Destination:
     text = raw.strip()
     if _INTERNAL.fullmatch(text):
-        return Destination(INTERNAL_CONTEXT, text, text)
+        return Destination(dialplan.INTERNAL_CONTEXT, text, text)
     number, exten = external_exten(text)
-    return Destination(OUTBOUND_CONTEXT, exten, number)
+    return Destination(dialplan.OUTBOUND_CONTEXT, exten, number)
 
 
 def destination_for_transfer(kind: TargetKind, target: str) -> Destination:
@@ -211,17 +205,18 @@ def destination_for_transfer(kind: TargetKind, target: str) -> Destination:
         case TargetKind.OPERATOR:
             if not _INTERNAL.fullmatch(text):
                 raise InvalidInput(f"«{target}» не внутренний номер (три или четыре цифры, 1-7…)")
-            return Destination(TRANSFER_CONTEXT, text, text)
+            return Destination(dialplan.TRANSFER_CONTEXT, text, text)
         case TargetKind.LINE:
-            queue = text if text in LINE_QUEUES else f"line{text}"
+            by_number = {str(line): name for line, name in dialplan.LINE_QUEUES.items()}
+            queue = text if text in LINE_QUEUES else by_number.get(text, "")
             if queue not in LINE_QUEUES:
                 raise InvalidInput(f"Нет линии «{target}»: допустимы 1, 2, 3")
-            return Destination(TRANSFER_CONTEXT, queue, queue)
+            return Destination(dialplan.TRANSFER_CONTEXT, queue, queue)
         case TargetKind.IVR:
-            return Destination(TRANSFER_CONTEXT, IVR_EXTEN, IVR_EXTEN)
+            return Destination(dialplan.TRANSFER_CONTEXT, dialplan.IVR_EXTEN, dialplan.IVR_EXTEN)
         case TargetKind.EXTERNAL:
             number, exten = external_exten(text)
-            return Destination(TRANSFER_CONTEXT, exten, number)
+            return Destination(dialplan.TRANSFER_CONTEXT, exten, number)
 
 
 def check_channel(channel: str) -> str:
@@ -325,8 +320,8 @@ class CallControlService(UseCases):
     async def _me(self, actor: Actor) -> _Me:
         if actor.operator_id is None:
             return _Me(None, None, None)
-        async with self._sessions() as session:
-            operator = await operators_repo.get(session, actor.operator_id)
+        async with self._sessions() as tx:
+            operator = await tx.operators.get(actor.operator_id)
         if operator is None:
             return _Me(actor.operator_id, None, None)
         return _Me(
@@ -377,9 +372,9 @@ class CallControlService(UseCases):
     async def _record(
         self, actor: Actor, action: str, object_id: str, details: Mapping[str, object]
     ) -> None:
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             await self.audit(
-                session, actor, action, object_type="call", object_id=object_id, details=details
+                tx, actor, action, object_type="call", object_id=object_id, details=details
             )
 
     # ------------------------------------------------------------------ click-to-call
@@ -485,7 +480,7 @@ class CallControlService(UseCases):
         else:
             if me.extension is None:
                 raise InvalidInput("Учётная запись не привязана к оператору: вернуть вызов некуда")
-            context, exten = TRANSFER_CONTEXT, me.extension
+            context, exten = dialplan.TRANSFER_CONTEXT, me.extension
         try:
             await self._client().redirect(channel, context, exten, 1)
         except AmiError as exc:
@@ -509,13 +504,13 @@ class CallControlService(UseCases):
         invited: list[Dialled] = []
         try:
             for name in names:
-                await client.redirect(name, CONFERENCE_CONTEXT, room, 1)
+                await client.redirect(name, dialplan.CONFERENCE_CONTEXT, room, 1)
             for destination in destinations:
                 channel_id = str(uuid.uuid4())
                 local = f"Local/{destination.exten}@{destination.context}"
                 await client.originate(
                     local,
-                    context=CONFERENCE_CONTEXT,
+                    context=dialplan.CONFERENCE_CONTEXT,
                     exten=room,
                     priority=1,
                     channel_id=channel_id,

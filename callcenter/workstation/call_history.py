@@ -15,11 +15,10 @@ from callcenter.common.access import (
     UseCases,
     require_operator,
 )
-from callcenter.db.models import Call
-from callcenter.db.repositories import call_history as history_repo
-from callcenter.db.repositories.call_history import HistoryEntry, HistoryKind
 from callcenter.domain import phones
 from callcenter.domain.calls import Direction
+from callcenter.ports.queries import HistoryEntry, HistoryKind
+from callcenter.ports.records import Call
 from callcenter.workstation.address_book import AddressBookService, BookEntry
 from callcenter.workstation.appeals import DEFAULT_TIMEZONE
 
@@ -78,9 +77,8 @@ class CallHistoryService(UseCases):
         operator_id = require_operator(actor)
         if since is not None and until is not None and since >= until:
             raise InvalidInput("Начало периода должно быть раньше конца")
-        async with self._sessions() as session:
-            return await history_repo.history(
-                session,
+        async with self._sessions() as tx:
+            return await tx.call_history.history(
                 operator_id,
                 kind=kind,
                 since=since,
@@ -93,12 +91,12 @@ class CallHistoryService(UseCases):
         """Missed calls of the last week, newest first, with their address-book entries."""
         operator_id = require_operator(actor)
         since = self.now() - MISSED_WINDOW
-        async with self._sessions() as session:
-            entries = await history_repo.history(
-                session, operator_id, kind=HistoryKind.MISSED, since=since, limit=limit
+        async with self._sessions() as tx:
+            entries = await tx.call_history.history(
+                operator_id, kind=HistoryKind.MISSED, since=since, limit=limit
             )
             numbers = [phones.normalise_or_keep(e.call.caller_number) for e in entries]
-            found = await self._book.find_numbers(session, actor.user_id, numbers)
+            found = await self._book.find_numbers(tx, actor.user_id, numbers)
         return [
             MissedCall(call=e.call, number=number, contact=found.get(number))
             for e, number in zip(entries, numbers, strict=True)
@@ -109,8 +107,8 @@ class CallHistoryService(UseCases):
         today = self.now().astimezone(self._local_tz).date()
         since = datetime.combine(today, time(0), tzinfo=self._local_tz)
         until = datetime.combine(today + timedelta(days=1), time(0), tzinfo=self._local_tz)
-        async with self._sessions() as session:
-            entries = await history_repo.received(session, operator_id, since=since, until=until)
+        async with self._sessions() as tx:
+            entries = await tx.call_history.received(operator_id, since=since, until=until)
         answered = [e.call for e in entries if e.kind is HistoryKind.INBOUND]
         talks = [c.talk_seconds for c in answered if c.talk_seconds is not None]
         waits = [c.wait_seconds for c in answered if c.wait_seconds is not None]

@@ -8,15 +8,13 @@ appeal's own line rules.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from callcenter.common.access import Actor, InvalidInput, UseCases
-from callcenter.db.models import Appeal, Call, Customer
-from callcenter.db.repositories import appeals as appeals_repo
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories import customers as customers_repo
-from callcenter.db.repositories.calls import CallFilter
 from callcenter.domain import phones
+from callcenter.ports.queries import CallFilter
+from callcenter.ports.records import Appeal, Call, Customer
 
 HISTORY_LENGTH = 10
 
@@ -24,8 +22,8 @@ HISTORY_LENGTH = 10
 @dataclass(frozen=True, slots=True)
 class CustomerCard:
     customer: Customer
-    calls: list[Call]
-    appeals: list[Appeal]
+    calls: Sequence[Call]
+    appeals: Sequence[Appeal]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +38,28 @@ class CustomerCardsService(UseCases):
     ) -> Lookup:
         if (phone is None) == (account is None):
             raise InvalidInput("Укажите либо номер телефона, либо лицевой счёт")
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             if phone is not None:
                 try:
                     query = phones.normalise(phone)
                 except phones.InvalidPhoneNumber as exc:
                     raise InvalidInput(str(exc)) from None
-                customers = await customers_repo.find_by_phone(session, query)
+                customers = await tx.customers.find_by_phone(query)
             else:
                 query = (account or "").strip()
                 if not query:
                     raise InvalidInput("Пустой номер лицевого счёта")
-                found = await customers_repo.find_by_account(session, query)
+                found = await tx.customers.find_by_account(query)
                 customers = [found] if found is not None else []
             cards = []
             for customer in customers:
-                calls = await calls_repo.search(
-                    session, CallFilter(customer_id=customer.id, limit=HISTORY_LENGTH)
+                calls = await tx.calls.search(
+                    CallFilter(customer_id=customer.id, limit=HISTORY_LENGTH)
                 )
-                appeals = await appeals_repo.list_for_customer(
-                    session, customer.id, limit=HISTORY_LENGTH
-                )
+                appeals = await tx.appeals.list_for_customer(customer.id, limit=HISTORY_LENGTH)
                 cards.append(CustomerCard(customer=customer, calls=calls, appeals=appeals))
             await self.audit(
-                session,
+                tx,
                 actor,
                 "customer.lookup",
                 object_type="customer",

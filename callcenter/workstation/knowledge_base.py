@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from enum import Enum
 
 from callcenter.common.access import AccessDenied, Actor, InvalidInput, NotFound, UseCases
-from callcenter.db.models import KbArticle
-from callcenter.db.repositories import knowledge_base as kb_repo
 from callcenter.domain import kb_search
 from callcenter.domain.visibility import SUPPORT_LINES
+from callcenter.ports.records import KbArticle
 
 MAX_TITLE = 255
 MAX_QUERY = 200
@@ -50,9 +49,9 @@ class KnowledgeBaseService(UseCases):
         if len(query) > MAX_QUERY:
             raise InvalidInput(f"Запрос длиннее {MAX_QUERY} символов")
         _check_line(support_line)
-        async with self._sessions() as session:
-            hits = await kb_repo.full_text_search(
-                session, query, support_line=support_line, limit=limit
+        async with self._sessions() as tx:
+            hits = await tx.knowledge_base.full_text_search(
+                query, support_line=support_line, limit=limit
             )
         stems = kb_search.query_stems(query)
         return [
@@ -64,16 +63,16 @@ class KnowledgeBaseService(UseCases):
 
     async def recent(
         self, actor: Actor, *, support_line: int | None = None, limit: int = 20, offset: int = 0
-    ) -> list[KbArticle]:
+    ) -> Sequence[KbArticle]:
         _check_line(support_line)
-        async with self._sessions() as session:
-            return await kb_repo.list_recent(
-                session, support_line=support_line, limit=limit, offset=offset
+        async with self._sessions() as tx:
+            return await tx.knowledge_base.list_recent(
+                support_line=support_line, limit=limit, offset=offset
             )
 
     async def get(self, actor: Actor, article_id: int) -> KbArticle:
-        async with self._sessions() as session:
-            article = await kb_repo.get(session, article_id)
+        async with self._sessions() as tx:
+            article = await tx.knowledge_base.get(article_id)
         if article is None:
             raise NotFound(f"Статья {article_id} не найдена")
         return article
@@ -89,10 +88,9 @@ class KnowledgeBaseService(UseCases):
     ) -> KbArticle:
         title, body = _clean_title(title), _clean_body(body)
         _check_line(support_line)
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_editor(actor, "kb_article.create", "new")
-            article = await kb_repo.create(
-                session,
+            article = await tx.knowledge_base.create(
                 title=title,
                 body=body,
                 tags=_clean_tags(tags),
@@ -100,7 +98,7 @@ class KnowledgeBaseService(UseCases):
                 updated_at=self.now(),
             )
             await self.audit(
-                session,
+                tx,
                 actor,
                 "kb_article.create",
                 object_type="kb_article",
@@ -122,14 +120,13 @@ class KnowledgeBaseService(UseCases):
         """Change the given fields; `support_line=None` makes the article one for every line."""
         clean_title = _clean_title(title) if title is not None else None
         clean_body = _clean_body(body) if body is not None else None
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_editor(actor, "kb_article.update", str(article_id))
-            article = await kb_repo.get(session, article_id)
+            article = await tx.knowledge_base.get(article_id)
             if article is None:
                 raise NotFound(f"Статья {article_id} не найдена")
             now = self.now()
-            await kb_repo.update(
-                session,
+            await tx.knowledge_base.update(
                 article,
                 updated_at=now,
                 title=clean_title,
@@ -143,10 +140,10 @@ class KnowledgeBaseService(UseCases):
             ]
             if not isinstance(support_line, Unchanged):
                 _check_line(support_line)
-                await kb_repo.update_line(session, article, support_line, updated_at=now)
+                await tx.knowledge_base.update_line(article, support_line, updated_at=now)
                 changed.append("support_line")
             await self.audit(
-                session,
+                tx,
                 actor,
                 "kb_article.update",
                 object_type="kb_article",

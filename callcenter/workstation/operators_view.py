@@ -8,12 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from callcenter.common.access import Actor, UseCases, viewer_for
-from callcenter.db.models import Operator, Queue
-from callcenter.db.repositories import operator_states as states_repo
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import queues as queues_repo
 from callcenter.domain.agents import OperatorState
 from callcenter.domain.visibility import operator_lines_visible
+from callcenter.ports.records import Operator, Queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +37,11 @@ class QueueView:
 
 class OperatorsViewService(UseCases):
     async def states(self, actor: Actor) -> StateBoard:
-        async with self._sessions() as session:
-            viewer = await viewer_for(session, actor)
+        async with self._sessions() as tx:
+            viewer = await viewer_for(tx, actor)
             lines = sorted(operator_lines_visible(viewer))
-            operators = await operators_repo.list_all(session, support_lines=lines) if lines else []
-            current = await states_repo.current_states(session, [o.id for o in operators])
+            operators = await tx.operators.list_all(support_lines=lines) if lines else []
+            current = await tx.operator_states.current_states([o.id for o in operators])
         board = []
         for operator in operators:
             row = current.get(operator.id)
@@ -60,10 +57,10 @@ class OperatorsViewService(UseCases):
         return StateBoard(lines=lines, operators=board)
 
     async def queues(self, actor: Actor) -> list[QueueView]:
-        async with self._sessions() as session:
-            queues = await queues_repo.list_all(session)
+        async with self._sessions() as tx:
+            queues = await tx.queues.list_all()
             member_ids = {m.operator_id for q in queues for m in q.members}
-            current = await states_repo.current_states(session, member_ids)
+            current = await tx.operator_states.current_states(member_ids)
         views = []
         for queue in queues:
             counts: Counter[OperatorState] = Counter()

@@ -5,6 +5,7 @@ dismisses only their own reminders."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +18,8 @@ from callcenter.common.access import (
     Sessions,
     UseCases,
 )
-from callcenter.db.models import Reminder
-from callcenter.db.repositories import reminders as reminders_repo
 from callcenter.domain.reminders import ReminderKind
+from callcenter.ports.records import Reminder
 from callcenter.workstation.appeals import AppealsService
 
 MAX_TEXT = 2000
@@ -29,7 +29,7 @@ MAX_AHEAD = timedelta(days=366)
 
 @dataclass(frozen=True, slots=True)
 class ReminderPage:
-    items: list[Reminder]
+    items: Sequence[Reminder]
     total: int
 
 
@@ -52,12 +52,11 @@ class RemindersService(UseCases):
         due_at = due_at.astimezone(UTC)
         if due_at > now + MAX_AHEAD:
             raise InvalidInput("Напоминание можно поставить не более чем на год вперёд")
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             if appeal_id is not None:
                 # a reminder about an appeal needs the right to see that appeal
-                await self._appeals.load_visible(session, actor, appeal_id, action="remind")
-            reminder = await reminders_repo.create(
-                session,
+                await self._appeals.load_visible(tx, actor, appeal_id, action="remind")
+            reminder = await tx.reminders.create(
                 user_id=actor.user_id,
                 due_at=due_at,
                 text=text,
@@ -66,7 +65,7 @@ class RemindersService(UseCases):
                 appeal_id=appeal_id,
             )
             await self.audit(
-                session,
+                tx,
                 actor,
                 "reminder.create",
                 object_type="reminder",
@@ -78,22 +77,20 @@ class RemindersService(UseCases):
     async def mine(
         self, actor: Actor, *, include_done: bool = False, limit: int = 50, offset: int = 0
     ) -> ReminderPage:
-        async with self._sessions() as session:
-            items = await reminders_repo.list_for_user(
-                session, actor.user_id, include_done=include_done, limit=limit, offset=offset
+        async with self._sessions() as tx:
+            items = await tx.reminders.list_for_user(
+                actor.user_id, include_done=include_done, limit=limit, offset=offset
             )
-            total = await reminders_repo.count_for_user(
-                session, actor.user_id, include_done=include_done
-            )
+            total = await tx.reminders.count_for_user(actor.user_id, include_done=include_done)
             return ReminderPage(items=items, total=total)
 
-    async def due(self, actor: Actor) -> list[Reminder]:
-        async with self._sessions() as session:
-            return await reminders_repo.due_for_user(session, actor.user_id, self.now())
+    async def due(self, actor: Actor) -> Sequence[Reminder]:
+        async with self._sessions() as tx:
+            return await tx.reminders.due_for_user(actor.user_id, self.now())
 
     async def mark_done(self, actor: Actor, reminder_id: int) -> Reminder:
-        async with self.transaction(actor) as session:
-            reminder = await reminders_repo.get(session, reminder_id)
+        async with self.transaction(actor) as tx:
+            reminder = await tx.reminders.get(reminder_id)
             if reminder is None:
                 raise NotFound(f"Напоминание {reminder_id} не найдено")
             if reminder.user_id != actor.user_id:
@@ -105,10 +102,10 @@ class RemindersService(UseCases):
                     hidden=True,
                 )
             already = reminder.done_at is not None
-            await reminders_repo.mark_done(session, reminder, self.now())
+            await tx.reminders.mark_done(reminder, self.now())
             if not already:
                 await self.audit(
-                    session, actor, "reminder.done", object_type="reminder", object_id=reminder.id
+                    tx, actor, "reminder.done", object_type="reminder", object_id=reminder.id
                 )
             return reminder
 

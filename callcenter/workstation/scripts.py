@@ -18,9 +18,8 @@ from callcenter.common.access import (
     Sessions,
     UseCases,
 )
-from callcenter.db.models import Appeal, CallScript
-from callcenter.db.repositories import scripts as scripts_repo
 from callcenter.domain.call_scripts import ScriptAnswer, ScriptError, ScriptRun, parse_tree, walk
+from callcenter.ports.records import Appeal, CallScript
 from callcenter.workstation.appeals import AppealsService
 
 MAX_NAME = 128
@@ -54,28 +53,26 @@ class ScriptsService(UseCases):
         super().__init__(sessions, clock=clock)
         self._appeals = appeals
 
-    async def list_all(self) -> list[CallScript]:
-        async with self._sessions() as session:
-            return await scripts_repo.list_all(session)
+    async def list_all(self) -> Sequence[CallScript]:
+        async with self._sessions() as tx:
+            return await tx.scripts.list_all()
 
     async def get(self, script_id: int) -> CallScript:
-        async with self._sessions() as session:
-            script = await scripts_repo.get(session, script_id)
+        async with self._sessions() as tx:
+            script = await tx.scripts.get(script_id)
         if script is None:
             raise NotFound(f"Сценарий {script_id} не найден")
         return script
 
     async def create(self, actor: Actor, *, name: str, tree: Mapping[str, Any]) -> CallScript:
         name, checked = _checked_name(name), _checked_tree(tree)
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_editor(actor, "call_script.create", "new")
-            if await scripts_repo.get_by_name(session, name) is not None:
+            if await tx.scripts.get_by_name(name) is not None:
                 raise Conflict(f"Сценарий «{name}» уже есть")
-            script = await scripts_repo.create(
-                session, name=name, tree=checked, updated_at=self.now()
-            )
+            script = await tx.scripts.create(name=name, tree=checked, updated_at=self.now())
             await self.audit(
-                session,
+                tx,
                 actor,
                 "call_script.create",
                 object_type="call_script",
@@ -94,22 +91,20 @@ class ScriptsService(UseCases):
     ) -> CallScript:
         new_name = _checked_name(name) if name is not None else None
         new_tree = _checked_tree(tree) if tree is not None else None
-        async with self.transaction(actor) as session:
+        async with self.transaction(actor) as tx:
             self._require_editor(actor, "call_script.update", str(script_id))
-            script = await scripts_repo.get(session, script_id)
+            script = await tx.scripts.get(script_id)
             if script is None:
                 raise NotFound(f"Сценарий {script_id} не найден")
             if (
                 new_name is not None
                 and new_name != script.name
-                and await scripts_repo.get_by_name(session, new_name) is not None
+                and await tx.scripts.get_by_name(new_name) is not None
             ):
                 raise Conflict(f"Сценарий «{new_name}» уже есть")
-            await scripts_repo.update(
-                session, script, updated_at=self.now(), name=new_name, tree=new_tree
-            )
+            await tx.scripts.update(script, updated_at=self.now(), name=new_name, tree=new_tree)
             await self.audit(
-                session,
+                tx,
                 actor,
                 "call_script.update",
                 object_type="call_script",
@@ -127,8 +122,8 @@ class ScriptsService(UseCases):
     ) -> ScriptRunResult:
         """Check the answers against the script and save them into the appeal's parameters
         (with a "_script" record of which script, which path, finished or not)."""
-        async with self.transaction(actor) as session:
-            script = await scripts_repo.get(session, script_id)
+        async with self.transaction(actor) as tx:
+            script = await tx.scripts.get(script_id)
             if script is None:
                 raise NotFound(f"Сценарий {script_id} не найден")
             try:
@@ -143,10 +138,10 @@ class ScriptsService(UseCases):
                 "at": self.now().isoformat(),
             }
             appeal = await self._appeals.merge_params(
-                session, actor, appeal_id, {**result.params, SCRIPT_PARAM: record}
+                tx, actor, appeal_id, {**result.params, SCRIPT_PARAM: record}
             )
             await self.audit(
-                session,
+                tx,
                 actor,
                 "call_script.run",
                 object_type="appeal",

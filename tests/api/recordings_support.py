@@ -28,7 +28,7 @@ from callcenter.db.repositories import queues as queues_repo
 from callcenter.domain.calls import Direction
 from callcenter.domain.recording_rules import RecordingPolicy
 from callcenter.domain.roles import Role
-from callcenter.ports import NoPbxLink
+from callcenter.ports.pbx import NoPbxLink
 from callcenter.recordings.access import RecordingAccess
 from callcenter.recordings.registry import RecordingAlert, RecordingService
 from callcenter.recordings.upkeep import RecordingUpkeep

@@ -9,7 +9,7 @@ from callcenter.bootstrap import Platform
 from callcenter.config import load_settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import head_revision
-from callcenter.ports import NoPbxLink
+from callcenter.ports.pbx import NoPbxLink
 
 
 async def test_health_reports_database_and_unlinked_pbx(client: httpx.AsyncClient) -> None:

@@ -268,8 +268,9 @@ async def test_a_caller_overflows_to_the_branch_when_line_one_is_busy_too_long(r
     await rig.sim.clock.sleep(35)
     overflowed = await rig.call("overflowed")
     await rig.until(lambda: overflowed.connected_at is not None)
+    # the ACD learns of the connect from the AMI events that follow it
+    await rig.until(lambda: rig.acd.states.status(rig.op("111")).state is OperatorState.ON_CALL)
     branch = rig.acd.states.status(rig.op("111"))
-    assert branch.state is OperatorState.ON_CALL
     assert branch.call is not None
     assert branch.call.queue == "branch-overflow"
     assert branch.call.caller_uniqueid == uniqueid_of(overflowed)
@@ -292,6 +293,7 @@ async def test_emergency_mode_opens_the_overflow_and_raises_the_wait_target(rig:
     assert rig.acd.greeting_addition() == "Авария в Твери"
     moved = await rig.call("moved")
     await rig.until(lambda: moved.connected_at is not None)
+    await rig.until(lambda: rig.acd.states.status(rig.op("111")).call is not None)
     branch = rig.acd.states.status(rig.op("111")).call
     assert branch is not None
     assert branch.queue == "branch-overflow"

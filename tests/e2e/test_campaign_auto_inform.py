@@ -18,8 +18,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.asterisk.agi import AgiServer
-from callcenter.asterisk.ami import AmiClient, Backoff, OriginateOutcome, ResyncSnapshot
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.asterisk.ami import AmiClient, Backoff, OriginateOutcome
 from callcenter.common.access import Actor
 from callcenter.db.models import User
 from callcenter.db.repositories import campaigns as campaigns_repo
@@ -34,6 +33,9 @@ from callcenter.outbound.dialer import (
     InProcessLocks,
     dialer_agi_handler,
 )
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.listener import ResyncSnapshot
+from callcenter.ports.queries import NewContact
 from callcenter.sim.parties import CalledParty, Outcome
 from callcenter.sim.simulator import Simulator
 
@@ -159,7 +161,7 @@ async def test_auto_inform_campaign_records_positive_and_negative_outcomes(
             session,
             contact_list.id,
             [
-                campaigns_repo.NewContact(
+                NewContact(
                     phone=e164,
                     name=f"абонент {i}",
                     variables={"debt": f"{1000 + i},50", "until": "2026-03-20"},

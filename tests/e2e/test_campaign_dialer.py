@@ -31,6 +31,7 @@ from callcenter.outbound.dialer import (
     InMemoryOperatorPool,
     locks_for,
 )
+from callcenter.ports.queries import NewContact, NewQuestion
 
 NOW = datetime.now(UTC)
 
@@ -191,10 +192,7 @@ async def _contacts(
         await campaigns_repo.add_contacts(
             session,
             contact_list.id,
-            [
-                campaigns_repo.NewContact(phone=p, variables={"debt": "100"}, timezone=tz)
-                for p, tz in phones
-            ],
+            [NewContact(phone=p, variables={"debt": "100"}, timezone=tz) for p, tz in phones],
         )
         return contact_list.id
 
@@ -372,8 +370,8 @@ async def test_a_survey_stores_each_answer(make_rig: Callable[..., Awaitable[Rig
             name="Качество",
             description="",
             questions=[
-                surveys_repo.NewQuestion("Довольны ли вы?", {"1": "Да", "2": "Нет"}),
-                surveys_repo.NewQuestion("Оценка?", {"1": "1", "5": "5"}),
+                NewQuestion("Довольны ли вы?", {"1": "Да", "2": "Нет"}),
+                NewQuestion("Оценка?", {"1": "1", "5": "5"}),
             ],
         )
     campaign_id = await rig.campaign(

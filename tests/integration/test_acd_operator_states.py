@@ -9,11 +9,11 @@ import pytest
 
 from callcenter.acd.operator_states import PbxUnavailable
 from callcenter.acd.service import AcdService, AcdSettings
-from callcenter.asterisk.ami_results import QueueStatusReport
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.common.access import Conflict
 from callcenter.db.repositories import operators as operators_repo
 from callcenter.domain.agents import NO_ANSWER_REASON, WRAP_UP_REASON, OperatorState
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.results import QueueStatusReport
 from tests.unit.acd.support import (
     FakeControl,
     Sessions,

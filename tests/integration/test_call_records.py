@@ -18,11 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.asterisk.ami import AmiClient
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.calls.records import CallEvents
 from callcenter.db.models import Call, TelephonyEvent
 from callcenter.domain.calls import CallTracker
 from callcenter.domain.roles import Role
+from callcenter.pbx.frames import AmiFrame
 from tests.support.api import MakeUser, bearer, sign_in
 from tests.support.fake_ami import FakeAmiServer, running_client
 from tests.support.transcripts import timed_ami_frames

@@ -11,7 +11,7 @@ import pytest
 
 from callcenter.acd.callbacks import CallbackRules, CallbackState
 from callcenter.acd.service import AcdService, AcdSettings
-from callcenter.db.cluster_store import SqlCallbackStore, SqlEmergencyStore
+from callcenter.cluster.stores import SqlCallbackStore, SqlEmergencyStore
 from callcenter.domain.agents import OperatorState
 from tests.unit.acd.support import (
     FakeControl,

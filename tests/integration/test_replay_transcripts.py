@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.asterisk.ami_events import EventParser
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.domain.calls import (
     CallRecord,
     CallTracker,
@@ -24,6 +22,8 @@ from callcenter.domain.calls import (
     call_id_for_linkedid,
 )
 from callcenter.domain.transfers import TransferKind
+from callcenter.pbx.events import EventParser
+from callcenter.pbx.frames import AmiFrame
 from tests.support.transcripts import timed_ami_frames
 
 BASE = datetime(2026, 11, 23, 11, 0, 0, tzinfo=UTC)

@@ -23,11 +23,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from callcenter.asterisk.ami_events import parse_frame
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.models import Call, TelephonyEvent
 from callcenter.domain.calls import Disposition, call_id_for_linkedid
+from callcenter.pbx.events import parse_frame
+from callcenter.pbx.frames import AmiFrame
 from callcenter.sim.ami_server import AmiSession
 from callcenter.sim.callers import CallerScript, KeyPress
 from callcenter.sim.parties import Operator

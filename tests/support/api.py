@@ -14,7 +14,7 @@ from callcenter.config import load_settings
 from callcenter.db.models import User
 from callcenter.domain.roles import Role
 from callcenter.passwords import hash_password
-from callcenter.ports import NoPbxLink
+from callcenter.ports.pbx import NoPbxLink
 
 MakeUser = Callable[..., Awaitable[User]]
 

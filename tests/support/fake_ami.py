@@ -28,8 +28,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from callcenter.asterisk.ami import AmiClient, AmiListener, Backoff, ResyncSnapshot
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, encode_frame
+from callcenter.asterisk.ami import AmiClient, Backoff
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, encode_frame
+from callcenter.pbx.listener import AmiListener, ResyncSnapshot
 from tests.support.paths import TRANSCRIPTS_DIR
 from tests.support.transcripts import TO_ASTERISK, ami_frames
 

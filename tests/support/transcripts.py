@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder
+from callcenter.pbx.frames import AmiFrame, FrameDecoder
 
 FROM_ASTERISK = "<<"
 TO_ASTERISK = ">>"

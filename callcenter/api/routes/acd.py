@@ -34,13 +34,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.acd.callbacks import CallbackState
 from callcenter.acd.service import AcdService, PbxUnavailable
-from callcenter.api.deps import SupervisorDep, UserDep
-from callcenter.api.tokens import InvalidTokenError, decode_token
+from callcenter.api.deps import SupervisorDep, UserDep, websocket_user
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, http_status
 from callcenter.bootstrap import Platform
 from callcenter.cluster.remote import RemoteAcd
 from callcenter.common.access import Actor, WorkstationError, require_operator, viewer_for
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain import erlang
 from callcenter.domain.acd import EmergencySource
 from callcenter.domain.agents import AgentStatus, OperatorState, PauseReason
@@ -281,8 +279,8 @@ async def _visible_lines(request: Request, actor: Actor) -> frozenset[int] | Non
     if actor.role.at_least(Role.SUPERVISOR):
         return None
     platform: Platform = request.app.state.platform
-    async with platform.session_factory() as session:
-        viewer = await viewer_for(session, actor)
+    async with platform.session_factory() as tx:
+        viewer = await viewer_for(tx, actor)
     return operator_lines_visible(viewer)
 
 
@@ -406,27 +404,13 @@ async def switch_emergency(
 
 
 async def _ws_actor(websocket: WebSocket) -> Actor | None:
-    """The signed-in user of a WebSocket: `?token=` (browsers cannot set headers on a
-    WebSocket) or an `Authorization: Bearer` header."""
-    token = websocket.query_params.get("token") or ""
-    header = websocket.headers.get("authorization") or ""
-    if not token and header.lower().startswith("bearer "):
-        token = header[7:].strip()
-    if not token:
-        return None
-    platform: Platform = websocket.app.state.platform
-    try:
-        claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
-    except InvalidTokenError:
-        return None
-    async with platform.session_factory() as session:
-        user = await users_repo.get(session, claims.user_id)
-    if user is None or not user.is_active or user.username != claims.username:
+    user = await websocket_user(websocket)
+    if user is None:
         return None
     client = websocket.client
     return Actor(
         user_id=user.id,
-        role=Role(user.role),
+        role=user.role,
         operator_id=user.operator_id,
         remote_addr=client.host if client else None,
     )
@@ -435,7 +419,7 @@ async def _ws_actor(websocket: WebSocket) -> Actor | None:
 def _ws_acd(websocket: WebSocket) -> Acd | None:
     acd = getattr(websocket.app.state, "acd", None)
     if acd is None:
-        acd = getattr(websocket.app.state.platform, "acd", None)
+        acd = websocket.app.state.platform.acd
     return acd if isinstance(acd, AcdService | RemoteAcd) else None
 
 
@@ -443,8 +427,8 @@ async def _ws_lines(websocket: WebSocket, actor: Actor) -> frozenset[int] | None
     if actor.role.at_least(Role.SUPERVISOR):
         return None
     platform: Platform = websocket.app.state.platform
-    async with platform.session_factory() as session:
-        viewer = await viewer_for(session, actor)
+    async with platform.session_factory() as tx:
+        viewer = await viewer_for(tx, actor)
     return operator_lines_visible(viewer)
 
 

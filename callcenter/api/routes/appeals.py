@@ -4,6 +4,7 @@ filter, read with history, change status, the overdue list, the topic classifier
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -17,10 +18,10 @@ from callcenter.api.workstation import (
     WorkstationRoute,
 )
 from callcenter.common.access import InvalidInput
-from callcenter.db.models import AppealStatusHistory, AppealTopic
-from callcenter.db.repositories.appeal_search import AppealFilter
 from callcenter.domain.appeals import AppealChannel, AppealKind, AppealStatus
 from callcenter.domain.deadlines import DeadlineStage
+from callcenter.ports.queries import AppealFilter
+from callcenter.ports.records import AppealStatusHistory, AppealTopic
 from callcenter.workstation.appeals import AppealDraft, AppealView
 
 router = APIRouter(
@@ -204,7 +205,7 @@ def _topic(topic: AppealTopic | None) -> TopicOut | None:
     return TopicOut.model_validate(topic) if topic is not None else None
 
 
-def _history(rows: list[AppealStatusHistory]) -> list[StatusHistoryOut]:
+def _history(rows: Sequence[AppealStatusHistory]) -> list[StatusHistoryOut]:
     return [StatusHistoryOut.model_validate(r) for r in rows]
 
 

@@ -12,7 +12,6 @@ from callcenter.accounts.users import authenticate
 from callcenter.api.deps import PlatformDep, SessionDep, UserDep
 from callcenter.api.schemas import TokenOut, UserOut
 from callcenter.api.tokens import issue_token
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -26,9 +25,9 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     platform: PlatformDep,
-    session: SessionDep,
+    tx: SessionDep,
 ) -> TokenOut:
-    user = await authenticate(session, form.username, form.password)
+    user = await authenticate(tx, form.username, form.password)
     if user is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -49,8 +48,8 @@ async def token(
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in user")
-async def me(user: UserDep, session: SessionDep) -> UserOut:
-    row = await users_repo.get(session, user.id)
+async def me(user: UserDep, tx: SessionDep) -> UserOut:
+    row = await tx.users.get(user.id)
     if row is None:  # deleted between the auth check and now
         raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail="user is gone")
     return UserOut.model_validate(row)

@@ -31,16 +31,12 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import State
 
-from callcenter.api.deps import PlatformDep
+from callcenter.api.deps import PlatformDep, user_for_token
 from callcenter.api.routes.customers import CustomerCardOut, _card
-from callcenter.api.tokens import InvalidTokenError, decode_token
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, ErrorOut, http_status
 from callcenter.bootstrap import Platform
 from callcenter.common.access import Actor, WorkstationError
-from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain.calls import CallRecord
-from callcenter.domain.roles import Role
 from callcenter.workstation.call_control import (
     CallControlPbx,
     CallControlService,
@@ -489,27 +485,20 @@ _POLICY_VIOLATION = 1008
 async def operator_socket(websocket: WebSocket, token: Annotated[str, Query(min_length=1)]) -> None:
     """Pushes {"type": "hello"} once subscribed, then {"type": "screen_pop", ...} per ring."""
     platform: Platform = websocket.app.state.platform
-    try:
-        claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
-    except InvalidTokenError:
+    user = await user_for_token(platform, token)
+    if user is None:
         await websocket.close(code=_POLICY_VIOLATION, reason="invalid token")
         return
-    async with platform.session_factory() as session:
-        user = await users_repo.get(session, claims.user_id)
+    async with platform.session_factory() as tx:
         operator = (
-            await operators_repo.get(session, user.operator_id)
-            if user is not None and user.operator_id is not None
-            else None
+            await tx.operators.get(user.operator_id) if user.operator_id is not None else None
         )
-    if user is None or not user.is_active or user.username != claims.username:
-        await websocket.close(code=_POLICY_VIOLATION, reason="invalid token")
-        return
     if operator is None:
         await websocket.close(code=_POLICY_VIOLATION, reason="not an operator")
         return
     actor = Actor(
         user_id=user.id,
-        role=Role(user.role),
+        role=user.role,
         operator_id=operator.id,
         remote_addr=websocket.client.host if websocket.client else None,
     )

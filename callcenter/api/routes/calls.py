@@ -11,10 +11,9 @@ from pydantic import BaseModel, ConfigDict
 from pydantic.config import JsonDict
 
 from callcenter.api.deps import SessionDep, SupervisorDep
-from callcenter.db.repositories import calls as calls_repo
-from callcenter.db.repositories.calls import CallFilter
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.transfers import TransferKind
+from callcenter.ports.queries import CallFilter
 
 router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
 
@@ -96,7 +95,7 @@ class CallPage(BaseModel):
 @router.get("", response_model=CallPage, summary="Call records, newest first (supervisor)")
 async def list_calls(
     _user: SupervisorDep,
-    session: SessionDep,
+    tx: SessionDep,
     since: Annotated[datetime | None, Query(description="started at or after (ISO 8601)")] = None,
     until: Annotated[datetime | None, Query(description="started before (ISO 8601)")] = None,
     number: Annotated[str | None, Query(max_length=32, description="caller or dialled")] = None,
@@ -124,16 +123,16 @@ async def list_calls(
         limit=limit,
         offset=offset,
     )
-    rows = await calls_repo.search(session, flt)
-    total = await calls_repo.count(session, flt)
+    rows = await tx.calls.search(flt)
+    total = await tx.calls.count(flt)
     return CallPage(total=total, items=[CallOut.model_validate(r) for r in rows])
 
 
 @router.get("/{call_id}", response_model=CallDetailOut, summary="One call with its transfers")
-async def get_call(call_id: uuid.UUID, _user: SupervisorDep, session: SessionDep) -> CallDetailOut:
-    row = await calls_repo.get(session, call_id)
+async def get_call(call_id: uuid.UUID, _user: SupervisorDep, tx: SessionDep) -> CallDetailOut:
+    row = await tx.calls.get(call_id)
     if row is None:
         raise HTTPException(status_code=status.HTTP_404_NOT_FOUND, detail="no such call")
-    transfers = await calls_repo.transfers(session, call_id)
+    transfers = await tx.calls.transfers(call_id)
     base = CallOut.model_validate(row).model_dump()
     return CallDetailOut(**base, transfers=[TransferOut.model_validate(t) for t in transfers])

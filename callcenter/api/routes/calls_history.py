@@ -11,8 +11,8 @@ from fastapi import APIRouter, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, CallHistoryDep, WorkstationRoute
-from callcenter.db.repositories.call_history import HistoryEntry, HistoryKind
 from callcenter.domain.calls import Direction, Disposition
+from callcenter.ports.queries import HistoryEntry, HistoryKind
 from callcenter.workstation.call_history import other_party
 
 router = APIRouter(

@@ -25,12 +25,10 @@ from fastapi import (
 )
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep
-from callcenter.api.tokens import InvalidTokenError, decode_token
+from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep, websocket_user
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
 from callcenter.common.access import InvalidInput, NotFound
-from callcenter.db.repositories import users as users_repo
 from callcenter.domain.campaign_lifecycle import CampaignAction
 from callcenter.domain.campaigns import (
     AttemptOutcome,
@@ -46,8 +44,6 @@ from callcenter.outbound.campaigns import (
     CampaignProgress,
     CampaignsService,
     Channel,
-    EmailPort,
-    SmsPort,
 )
 from callcenter.outbound.contact_import import MAX_FILE_BYTES, ContactImportService, ImportReport
 from callcenter.outbound.dialer import DialerService, LiveStats
@@ -67,13 +63,12 @@ LIVE_INTERVAL = 2.0  # seconds between WebSocket progress updates
 
 def _dialer(platform: Platform) -> DialerService | None:
     """The platform's dialer, when the composition root built one (`platform.dialer`)."""
-    dialer = getattr(platform, "dialer", None)
+    dialer = platform.dialer
     return dialer if isinstance(dialer, DialerService) else None
 
 
 def get_campaigns(platform: PlatformDep, clock: ClockDep) -> CampaignsService:
-    sms: SmsPort | None = getattr(platform, "sms", None)
-    email: EmailPort | None = getattr(platform, "email", None)
+    sms, email = platform.sms, platform.email
     return CampaignsService(
         platform.session_factory, clock=clock, dialer=_dialer(platform), sms=sms, email=email
     )
@@ -649,28 +644,13 @@ async def preview_dial(
 # ----------------------------------------------------------------------------- live
 
 
-async def _websocket_user_role(websocket: WebSocket, platform: Platform) -> Role | None:
-    token = websocket.query_params.get("token", "")
-    if not token:
-        return None
-    try:
-        claims = decode_token(token, secret=platform.settings.jwt_secret.get_secret_value())
-    except InvalidTokenError:
-        return None
-    async with platform.session_factory() as session:
-        user = await users_repo.get(session, claims.user_id)
-    if user is None or not user.is_active or user.username != claims.username:
-        return None
-    return Role(user.role)
-
-
 @router.websocket("/campaigns/live")
 async def campaigns_live(websocket: WebSocket) -> None:
     """Supervisors: `?token=<bearer token>`; then a JSON message every few seconds:
     `{"type": "campaigns", "campaigns": [<progress of each scheduled/running/paused one>]}`."""
     platform: Platform = websocket.app.state.platform
-    role = await _websocket_user_role(websocket, platform)
-    if role is None or not role.at_least(Role.SUPERVISOR):
+    user = await websocket_user(websocket)
+    if user is None or not user.role.at_least(Role.SUPERVISOR):
         # closed before the handshake completes: the client sees HTTP 403
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION)
         return

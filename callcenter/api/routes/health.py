@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 from fastapi import APIRouter, Response, status
-from sqlalchemy import text
 
 from callcenter import __version__
 from callcenter.api.deps import PlatformDep
 from callcenter.api.schemas import DatabaseHealth, HealthOut, PbxHealth
-from callcenter.db.migrate import current_revision
-from callcenter.ports import PbxState
+from callcenter.ports.pbx import PbxState
 
 router = APIRouter(tags=["health"])
 
@@ -20,17 +15,14 @@ DB_PROBE_TIMEOUT_S = 3.0
 
 
 async def _database(platform: PlatformDep) -> DatabaseHealth:
-    backend = platform.engine.dialect.name
-    started = time.perf_counter()
-    try:
-        async with asyncio.timeout(DB_PROBE_TIMEOUT_S):
-            async with platform.engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-            revision = await current_revision(platform.engine)
-    except Exception as exc:  # any failure means "down"; the text tells the operator why
-        return DatabaseHealth(ok=False, backend=backend, error=f"{type(exc).__name__}: {exc}")
-    latency = (time.perf_counter() - started) * 1000
-    return DatabaseHealth(ok=True, backend=backend, revision=revision, latency_ms=round(latency, 2))
+    probe = await platform.probe_database(limit_seconds=DB_PROBE_TIMEOUT_S)
+    return DatabaseHealth(
+        ok=probe.ok,
+        backend=probe.backend,
+        revision=probe.revision,
+        latency_ms=probe.latency_ms,
+        error=probe.error,
+    )
 
 
 @router.get("/health", response_model=HealthOut, summary="Database and PBX link state")

@@ -20,11 +20,11 @@ from starlette.background import BackgroundTask
 
 from callcenter.api.deps import AdminDep, PlatformDep, UserDep
 from callcenter.bootstrap.recordings import Recordings
-from callcenter.db.models import Voicemail
-from callcenter.db.repositories.recordings import RecordingFilter, RecordingListItem
 from callcenter.domain.calls import Direction
 from callcenter.domain.phones import InvalidPhoneNumber
 from callcenter.domain.recordings import RecordingAction, RecordingState
+from callcenter.ports.queries import RecordingFilter, RecordingListItem
+from callcenter.ports.records import Voicemail
 from callcenter.recordings.access import number_variants
 from callcenter.recordings.registry import (
     ExportLimitExceeded,

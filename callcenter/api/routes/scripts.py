@@ -11,8 +11,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ScriptsDep, WorkstationRoute
-from callcenter.db.models import CallScript
 from callcenter.domain.call_scripts import ScriptAnswer
+from callcenter.ports.records import CallScript
 
 router = APIRouter(
     prefix="/api/v1/scripts",

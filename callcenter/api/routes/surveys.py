@@ -7,8 +7,8 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, SurveysDep, WorkstationRoute
-from callcenter.db.models import Survey
 from callcenter.domain.surveys import Question
+from callcenter.ports.records import Survey
 
 router = APIRouter(
     prefix="/api/v1/surveys",

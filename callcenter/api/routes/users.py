@@ -6,11 +6,10 @@ from fastapi import APIRouter
 
 from callcenter.api.deps import AdminDep, SessionDep
 from callcenter.api.schemas import UserOut
-from callcenter.db.repositories import users as users_repo
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
 
 @router.get("", response_model=list[UserOut], summary="All user accounts (administrator)")
-async def list_users(_admin: AdminDep, session: SessionDep) -> list[UserOut]:
-    return [UserOut.model_validate(u) for u in await users_repo.list_all(session)]
+async def list_users(_admin: AdminDep, tx: SessionDep) -> list[UserOut]:
+    return [UserOut.model_validate(u) for u in await tx.users.list_all()]

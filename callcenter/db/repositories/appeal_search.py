@@ -6,8 +6,6 @@ belong to no line and every scope includes them.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -15,32 +13,9 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import Appeal, Operator
-from callcenter.domain.appeals import AppealKind, AppealStatus
+from callcenter.domain.appeals import AppealStatus
 from callcenter.domain.deadlines import FINISHED_STATUSES
-
-
-@dataclass(frozen=True, slots=True)
-class AppealScope:
-    """Which appeals a viewer may see: every one (lines None), or those of `lines`, their
-    own (`operator_id`) and unassigned ones."""
-
-    lines: Collection[int] | None = None
-    operator_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AppealFilter:
-    status: AppealStatus | None = None
-    kind: AppealKind | None = None
-    topic_id: int | None = None
-    customer_id: int | None = None
-    owner_operator_id: int | None = None
-    number: str | None = None
-    open_only: bool = False
-    since: datetime | None = None  # created_at >= since
-    until: datetime | None = None  # created_at < until
-    limit: int = 50
-    offset: int = 0
+from callcenter.ports.queries import AppealFilter, AppealScope
 
 
 def _scoped(stmt: Select[Any], scope: AppealScope) -> Select[Any]:

@@ -167,3 +167,7 @@ async def add_topic(
     session.add(topic)
     await session.flush()
     return topic
+
+
+async def get_topic(session: AsyncSession, topic_id: int) -> AppealTopic | None:
+    return await session.get(AppealTopic, topic_id)

@@ -21,9 +21,7 @@ Definitions:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
@@ -32,13 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callcenter.db.models import Call, CallLeg
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import Direction, Disposition
-
-
-class HistoryKind(StrEnum):
-    INBOUND = "inbound"
-    OUTBOUND = "outbound"
-    MISSED = "missed"
-    UNANSWERED = "unanswered"
+from callcenter.ports.queries import HistoryEntry, HistoryKind
 
 
 def _answered_by(operator_id: int) -> ColumnElement[bool]:
@@ -80,12 +72,6 @@ def condition(kind: HistoryKind, operator_id: int) -> ColumnElement[bool]:
         outbound,
         Call.disposition.not_in([Disposition.ANSWERED, Disposition.IN_PROGRESS]),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    call: Call
-    kind: HistoryKind
 
 
 def _statement(

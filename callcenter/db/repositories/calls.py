@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, Unpack
+from typing import Any, Unpack
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,59 +13,10 @@ from callcenter.db.models import Call, CallLeg, CallTransfer
 from callcenter.db.models._types import utcnow
 from callcenter.db.repositories._upsert import dialect_insert
 from callcenter.domain.call_legs import LegRole
-from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.transfers import TransferKind
-
-
-class CallFields(TypedDict, total=False):
-    """Columns of a call that `CallRepository.upsert` may set (all but `linkedid`)."""
-
-    id: uuid.UUID
-    direction: Direction
-    caller_number: str
-    caller_name: str | None
-    dialled_number: str | None
-    customer_id: int | None
-    started_at: datetime
-    answered_at: datetime | None
-    ended_at: datetime | None
-    ivr_path: list[str]
-    ivr_seconds: float | None
-    ivr_closed: bool
-    recording_notice_version: str | None
-    queue_name: str | None
-    operator_id: int | None
-    wait_seconds: float | None
-    talk_seconds: float | None
-    disposition: Disposition
-    hangup_cause: int | None
-    transfer_count: int
-    is_queued_callback: bool
-    priority: int
-    campaign_attempt_id: int | None
-
+from callcenter.ports.queries import CallFields, CallFilter, UnknownCallError
 
 _CREATION_FIELDS = frozenset({"direction", "caller_number", "started_at"})
-
-
-class UnknownCallError(LookupError):
-    """An update named a call (linkedid) that is not in the database."""
-
-
-@dataclass(frozen=True, slots=True)
-class CallFilter:
-    """Search criteria for the call history; every field left empty matches everything."""
-
-    since: datetime | None = None  # started_at >= since
-    until: datetime | None = None  # started_at < until
-    number: str | None = None  # caller's or dialled number, exact
-    queue_name: str | None = None
-    operator_id: int | None = None
-    disposition: Disposition | None = None
-    direction: Direction | None = None
-    customer_id: int | None = None
-    limit: int = 100
-    offset: int = 0
 
 
 def _filtered(stmt: Select[Any], flt: CallFilter) -> Select[Any]:
@@ -230,3 +180,8 @@ async def upsert_leg(
         )
     )
     await session.execute(stmt)
+
+
+async def open_calls(session: AsyncSession) -> list[Call]:
+    """Calls the database still thinks are in progress (no end time)."""
+    return list(await session.scalars(select(Call).where(Call.ended_at.is_(None))))

@@ -7,8 +7,7 @@ none yet -> due now; pending -> in flight; positive -> reached; negative with ne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,19 +18,11 @@ from sqlalchemy.sql.selectable import Subquery
 from callcenter.db.models import CallAttempt, Campaign, Contact, ContactList, DoNotCall
 from callcenter.db.repositories._upsert import dialect_insert
 from callcenter.domain.campaigns import AttemptOutcome, CampaignStatus
+from callcenter.ports.queries import AttemptTotals, ContactProgress, DueContact, NewContact
 
 REASON_ANSWERED = 4  # OriginateResponse Reason of an answered call
 
 # ----------------------------------------------------------------------------- contact lists
-
-
-@dataclass(frozen=True, slots=True)
-class NewContact:
-    phone: str  # E.164
-    name: str = ""
-    variables: Mapping[str, Any] = field(default_factory=dict)
-    timezone: str | None = None
-    customer_id: int | None = None
 
 
 async def create_list(session: AsyncSession, name: str) -> ContactList:
@@ -246,12 +237,6 @@ def _is_due(last: Any, now: datetime) -> Any:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class DueContact:
-    contact: Contact
-    attempts_made: int
-
-
 def _not_in_do_not_call() -> Any:
     return ~select(DoNotCall.id).where(DoNotCall.phone == Contact.phone).exists()
 
@@ -406,25 +391,6 @@ async def list_attempts(
 # ----------------------------------------------------------------------------- progress
 
 
-@dataclass(frozen=True, slots=True)
-class ContactProgress:
-    total: int  # contacts in the list
-    do_not_call: int  # skipped: on the do-not-call list
-    untouched: int  # not called yet
-    in_flight: int  # being called now
-    waiting_retry: int  # a retry is scheduled
-    reached: int  # a positive attempt
-    given_up: int  # negative and no attempt left
-
-    @property
-    def remaining(self) -> int:
-        return self.untouched + self.in_flight + self.waiting_retry
-
-    @property
-    def done(self) -> int:
-        return self.reached + self.given_up + self.do_not_call
-
-
 async def contact_progress(session: AsyncSession, campaign: Campaign) -> ContactProgress:
     if campaign.contact_list_id is None:
         return ContactProgress(0, 0, 0, 0, 0, 0, 0)
@@ -453,18 +419,6 @@ async def contact_progress(session: AsyncSession, campaign: Campaign) -> Contact
         reached=counts.get("reached", 0),
         given_up=counts.get("given_up", 0),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class AttemptTotals:
-    total: int
-    positive: int
-    negative: int
-    pending: int
-    by_reason: dict[int, int]  # OriginateResponse Reason -> attempts
-    by_amd: dict[str, int]  # AMDSTATUS -> attempts
-    negative_answered: int  # negative although answered (Reason 4): machine, hung up early...
-    negative_machine: int  # ... of which an answering machine
 
 
 async def attempt_totals(session: AsyncSession, campaign_id: int) -> AttemptTotals:
@@ -506,3 +460,8 @@ async def attempt_totals(session: AsyncSession, campaign_id: int) -> AttemptTota
         negative_answered=sum(negative_by_amd.values()),
         negative_machine=negative_by_amd.get("MACHINE", 0),
     )
+
+
+async def campaign_of_attempt(session: AsyncSession, attempt_id: int) -> int | None:
+    """The campaign an attempt belongs to."""
+    return await session.scalar(select(CallAttempt.campaign_id).where(CallAttempt.id == attempt_id))

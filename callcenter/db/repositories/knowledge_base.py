@@ -7,7 +7,6 @@ title, body or tags, case-insensitively (Cyrillic included, on both backends).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import KbArticle
 from callcenter.domain import kb_search
+from callcenter.ports.queries import KbHit
 
 
 def search_text(title: str, body: str, tags: Sequence[str]) -> str:
@@ -95,12 +95,6 @@ async def search(
 
 _RUSSIAN: ColumnClause[Any] = literal_column("'russian'")
 _TITLE_BOOST = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class KbHit:
-    article: KbArticle
-    rank: float
 
 
 def _line_filter(stmt: Select[Any], support_line: int | None) -> Select[Any]:

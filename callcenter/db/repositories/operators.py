@@ -105,3 +105,9 @@ async def state_history(
         .order_by(OperatorStateHistory.started_at, OperatorStateHistory.id)
     )
     return list(await session.scalars(stmt))
+
+
+async def interfaces(session: AsyncSession) -> list[tuple[int, str]]:
+    """Every operator's id and Asterisk member interface (for mapping PBX events)."""
+    rows = (await session.execute(select(Operator.id, Operator.interface))).all()
+    return [(op_id, iface) for op_id, iface in rows]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,66 +20,8 @@ from callcenter.db.models import (
     RecordingAccessLog,
     Voicemail,
 )
-from callcenter.domain.calls import Direction
 from callcenter.domain.recordings import RecordingAction, RecordingState
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingScope:
-    """Which recordings a user may reach; see `callcenter.recordings.registry` for the rule.
-
-    `everything` wins; otherwise a recording is in scope when any given criterion matches.
-    """
-
-    everything: bool = False
-    operator_id: int | None = None  # calls this operator took (the call or any of its legs)
-    support_line: int | None = None  # calls through this line's queues or its operators
-    voicemail_line: int | None = None  # voicemails left for this line
-
-    @classmethod
-    def all(cls) -> RecordingScope:
-        return cls(everything=True)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingFilter:
-    """Search criteria; every field left empty matches everything."""
-
-    since: datetime | None = None  # started_at >= since
-    until: datetime | None = None  # started_at < until
-    # the customer's number in every stored spelling (+7..., 8..., 7..., 10 digits); matched
-    # against the caller's number and the dialled number (outbound calls)
-    numbers: tuple[str, ...] = ()
-    operator_id: int | None = None
-    queue_name: str | None = None
-    appeal_id: uuid.UUID | None = None
-    call_id: uuid.UUID | None = None
-    direction: Direction | None = None
-    min_duration: float | None = None
-    max_duration: float | None = None
-    state: RecordingState | None = None
-    limit: int = 50
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class RecordingListItem:
-    id: uuid.UUID
-    call_id: uuid.UUID | None
-    appeal_id: uuid.UUID | None
-    started_at: datetime
-    ended_at: datetime | None
-    duration_seconds: float | None
-    size_bytes: int | None
-    state: RecordingState
-    archived_at: datetime | None
-    rule_name: str | None
-    caller_number: str | None
-    dialled_number: str | None
-    direction: Direction | None
-    operator_id: int | None
-    queue_name: str | None
-
+from callcenter.ports.queries import RecordingFilter, RecordingListItem, RecordingScope
 
 # a query over any number of columns
 AnySelect = Select[*tuple[Any, ...]]

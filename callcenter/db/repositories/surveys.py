@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import Survey, SurveyQuestion, SurveyResponse
-
-
-@dataclass(frozen=True, slots=True)
-class NewQuestion:
-    text_ru: str
-    answers: Mapping[str, str]  # DTMF key -> label
+from callcenter.ports.queries import NewQuestion
 
 
 async def get(session: AsyncSession, survey_id: int) -> Survey | None:

@@ -9,7 +9,6 @@ from callcenter.asterisk.agi_environment import (
     sanitise_callerid,
     sanitise_callerid_name,
 )
-from callcenter.asterisk.agi_errors import AgiProtocolError
 from callcenter.asterisk.agi_protocol import (
     MAX_COMMAND_BYTES,
     AgiReply,
@@ -18,6 +17,7 @@ from callcenter.asterisk.agi_protocol import (
     escape_digits,
     parse_reply,
 )
+from callcenter.pbx.agi_errors import AgiProtocolError
 from tests.support.agi_peer import encode_environment, environment, parse_agi_args
 
 

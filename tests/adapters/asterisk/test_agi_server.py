@@ -6,7 +6,6 @@ import asyncio
 
 import pytest
 
-from callcenter.asterisk import channel_vars
 from callcenter.asterisk.agi import (
     AgiChannel,
     AgiEnvironment,
@@ -14,6 +13,7 @@ from callcenter.asterisk.agi import (
     RecordOutcome,
     RecordResult,
 )
+from callcenter.pbx import channel_vars
 from tests.support.agi_peer import AgiPeer, connected, environment, parse_agi_args, running_server
 
 FAILOVER = ["SET VARIABLE IVR_TARGET line1", "SET VARIABLE IVR_FAILOVER 1"]

@@ -11,7 +11,6 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from callcenter.asterisk import channel_vars
 from callcenter.asterisk.agi import (
     AgiChannel,
     AgiCommandError,
@@ -20,6 +19,7 @@ from callcenter.asterisk.agi import (
     RecordOutcome,
     RecordResult,
 )
+from callcenter.pbx import channel_vars
 from tests.support.agi_peer import AgiPeer, running_server
 from tests.support.transcripts import TO_ASTERISK, read_lines
 

@@ -11,9 +11,9 @@ from callcenter.asterisk.ami import (
     AmiTimeoutError,
     OriginateOutcome,
 )
-from callcenter.asterisk.ami_results import MemberStatus, OriginateReason
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder
 from callcenter.config import load_settings
+from callcenter.pbx.frames import AmiFrame, FrameDecoder
+from callcenter.pbx.results import MemberStatus, OriginateReason
 from tests.support.fake_ami import (
     S4,
     FakeAmiServer,

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from callcenter.asterisk.ami import AmiTimeoutError, ResyncSnapshot
+from callcenter.asterisk.ami import AmiTimeoutError
 from callcenter.asterisk.ami_dispatch import call_key, shard_index
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.listener import ResyncSnapshot
 from tests.support.fake_ami import (
     S1,
     S5,

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from callcenter.asterisk.ami import AmiConnectionLostError, Backoff
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 from tests.support.fake_ami import (
     AUTH_FAILED,
     LOGIN_IN_USE,

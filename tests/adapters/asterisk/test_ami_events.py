@@ -7,15 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.asterisk import channel_vars
-from callcenter.asterisk.ami_events import (
-    EventKeyer,
-    EventParser,
-    event_key,
-    frame_call_key,
-    parse_frame,
-)
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.domain.telephony import (
     AgentCompleted,
     AgentCompleteReason,
@@ -39,6 +30,15 @@ from callcenter.domain.telephony import (
     TrackedVariable,
     Unhandled,
 )
+from callcenter.pbx import channel_vars
+from callcenter.pbx.events import (
+    EventKeyer,
+    EventParser,
+    event_key,
+    frame_call_key,
+    parse_frame,
+)
+from callcenter.pbx.frames import AmiFrame
 from tests.support.transcripts import ami_frames
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from callcenter.asterisk.ami_events import EventParser, event_key, parse_frame
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder
 from callcenter.domain.calls import CallTracker
 from callcenter.domain.telephony import TelephonyEvent
+from callcenter.pbx.events import EventParser, event_key, parse_frame
+from callcenter.pbx.frames import AmiFrame, FrameDecoder
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from callcenter.asterisk import channel_vars
+from callcenter.pbx import channel_vars
 from tests.adapters.asterisk.test_asterisk_conf_parser import (
     ConfFile,
     Context,

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from callcenter.db.repositories import calls as calls_repo
 from callcenter.db.repositories import operators as operators_repo
-from callcenter.db.repositories.calls import CallFilter, UnknownCallError
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.transfers import TransferKind
+from callcenter.ports.queries import CallFilter, UnknownCallError
 from tests.adapters.db.conftest import NOW
 
 SessionFactory = async_sessionmaker[AsyncSession]

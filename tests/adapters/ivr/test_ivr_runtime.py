@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy.exc import OperationalError
 
 from callcenter.asterisk.agi import AgiServer
 from callcenter.domain.ivr import (
@@ -32,6 +31,7 @@ from callcenter.domain.meter_readings import ReadingSource
 from callcenter.inbound.flows import FlowLoader, FlowRegistry, default_queues
 from callcenter.inbound.ivr import IvrOutcome, IvrService
 from callcenter.inbound.self_service import IvrSelfService
+from callcenter.ports.stores import StoreUnavailable
 from callcenter.speech.asr import MeterReading, MeterReadingRecognizer
 from callcenter.speech.tts import Audio, PromptRenderer, RenderedPrompt
 from tests.support.agi_peer import AgiPeer, encode_environment, environment, parse_agi_args
@@ -73,7 +73,7 @@ class StubSelfService:
     def _called(self, name: str, request: object) -> None:
         self.requests.append(request)
         if name in self.broken:
-            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("database down"))
+            raise StoreUnavailable("database down")
 
     async def identify(self, number: str) -> CallerInfo:
         self._called("identify", number)

@@ -15,6 +15,7 @@ from callcenter.domain.roles import Role
 from callcenter.notify.email import SmtpConfig, SmtpEmailSender
 from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
 from callcenter.outbound.campaigns import CampaignDraft, CampaignsService, Channel
+from callcenter.ports.queries import NewContact
 from tests.adapters.notify.conftest import HttpPeer, SmtpPeer
 
 
@@ -31,12 +32,12 @@ async def test_campaign_message_goes_out_by_sms_and_email(
             session,
             contact_list.id,
             [
-                campaigns_repo.NewContact(
+                NewContact(
                     "+79161230001", "Иванов", {"day": "2026-03-15", "email": "i@example.ru"}
                 ),
-                campaigns_repo.NewContact("+79161230002", "Петров", {"day": "2026-03-16"}),
-                campaigns_repo.NewContact("+79161230003", "Сидоров", {"day": "2026-03-17"}),
-                campaigns_repo.NewContact("+79161230004", "Без даты", {}),
+                NewContact("+79161230002", "Петров", {"day": "2026-03-16"}),
+                NewContact("+79161230003", "Сидоров", {"day": "2026-03-17"}),
+                NewContact("+79161230004", "Без даты", {}),
             ],
         )
         await campaigns_repo.add_do_not_call(session, "+79161230003", "", now)

@@ -7,7 +7,7 @@ import contextlib
 import itertools
 from collections.abc import Callable
 
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, encode_frame
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, encode_frame
 
 _ids = itertools.count(1)
 

@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callcenter.asterisk.frames import AmiFrame, FrameDecoder, encode_frame
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, encode_frame
 from tests.support.transcripts import FROM_ASTERISK, TO_ASTERISK, read_lines
 
 ORDER_WINDOW = 0.005  # seconds: Asterisk timestamps frames of one burst within a few ms

@@ -11,8 +11,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from callcenter.asterisk.ami_errors import AmiActionError, AmiNotConnectedError
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.db.repositories import operators as operators_repo
 from callcenter.db.repositories import queues as queues_repo
 from callcenter.domain.queues import QueueStrategy
@@ -28,6 +26,8 @@ from callcenter.domain.telephony import (
     QueueMemberPaused,
     QueueMemberStatusChanged,
 )
+from callcenter.pbx.ami_errors import AmiActionError, AmiNotConnectedError
+from callcenter.pbx.frames import AmiFrame
 from tests.support.fake_ami import S4, FakeAmiServer, Session, first_event, reply_frames, restamp
 
 Sessions = async_sessionmaker[AsyncSession]

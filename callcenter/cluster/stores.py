@@ -1,4 +1,5 @@
-"""Database adapters for the ACD's durable state: queue callbacks and the emergency switch."""
+"""Database adapters for the ACD's durable state (queue callbacks, the emergency switch) and the
+NOTIFY channels the roles use."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from callcenter.acd.callbacks import CallbackState, QueuedCallback
-from callcenter.common.access import Sessions
+from callcenter.db.engine import SessionFactory
 from callcenter.db.repositories import cluster as cluster_repo
 from callcenter.domain.acd import EmergencyMode, EmergencySource
 
@@ -20,7 +21,9 @@ REPLY_CHANNEL = "cc_replies"  # a request was done (payload: its id)
 class SqlCallbackStore:
     """Callbacks of one telephony node (`node`): each node makes its own callers' calls."""
 
-    def __init__(self, sessions: Sessions, *, node: str, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, sessions: SessionFactory, *, node: str, clock: Callable[[], datetime]
+    ) -> None:
         self._sessions = sessions
         self.node = node
         self._clock = clock
@@ -80,7 +83,7 @@ class SqlCallbackStore:
 class SqlEmergencyStore:
     """The one emergency switch of the whole centre."""
 
-    def __init__(self, sessions: Sessions, *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
 

@@ -45,8 +45,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from callcenter.asterisk.ami_results import ORIGINATE_ACTION_PREFIX
-from callcenter.asterisk.frames import AmiFrame
 from callcenter.domain.telephony import (
     AgentCalled,
     AgentCompleted,
@@ -94,6 +92,8 @@ from callcenter.domain.telephony import (
     TrackedVariable,
     Unhandled,
 )
+from callcenter.pbx.frames import AmiFrame
+from callcenter.pbx.results import ORIGINATE_ACTION_PREFIX
 
 log = logging.getLogger(__name__)
 

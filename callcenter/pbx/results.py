@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import IntEnum
 
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 
 # The client gives every Originate this ActionID prefix + the ChannelId, so an OriginateResponse
 # (which says `Uniqueid: <unknown>` on failure) can always be tied back to our call UUID.

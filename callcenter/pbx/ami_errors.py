@@ -15,7 +15,7 @@ AmiTimeoutError an Originate may or may not have created a channel, so never res
 
 from __future__ import annotations
 
-from callcenter.asterisk.frames import AmiFrame
+from callcenter.pbx.frames import AmiFrame
 
 
 class AmiError(Exception):
