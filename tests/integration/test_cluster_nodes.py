@@ -12,6 +12,9 @@ API nodes, all separate processes on one PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import os
+import re
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, time, timedelta
@@ -244,3 +247,55 @@ async def test_two_telephony_nodes_and_two_api_nodes_share_one_postgres(
             return {n["site"] for n in view.get("nodes") or []} == {survivor}
 
         await until(only_survivor, within=40, what="the killed node leaves the view")
+
+
+ROLE_STARTED = re.compile(rb"started the (\w+) role \(pid (\d+)\)")
+
+
+async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
+    cluster_db: str, tmp_path: Path
+) -> None:
+    env = clean_env(
+        CALLCENTER_DATABASE_URL=cluster_db,
+        CALLCENTER_RECORDINGS_DIR=str(tmp_path / "recordings"),
+        CALLCENTER_PROMPTS_CACHE_DIR=str(REPO_ROOT / "var" / "prompts"),
+        CALLCENTER_FLOWS_DIR=str(REPO_ROOT / "ivr_flows"),
+        CALLCENTER_FLOWS_WATCH="false",
+        CALLCENTER_DEMO_TRAFFIC="false",
+        CALLCENTER_AGI_PORT=str(free_port()),
+        CALLCENTER_AMI_PORT=str(free_port()),
+        CALLCENTER_HTTP_PORT="0",
+        CALLCENTER_LOG_LEVEL="INFO",
+    )
+    async with running(["serve"], cwd=tmp_path, env=env, ready=UVICORN_PORT) as served:
+        children = {
+            m.group(1).decode(): int(m.group(2))
+            for m in (ROLE_STARTED.search(line) for line in served.log)
+            if m is not None
+        }
+        assert set(children) == {"telephony", "api"}
+        assert served.process.pid not in children.values()  # separate processes
+        async with httpx.AsyncClient(base_url=served.base_url) as client:
+
+            async def pbx_connected() -> bool:
+                health = (await client.get("/health")).json()
+                return bool(health["pbx"]["state"] == "connected")
+
+            # the API process sees the telephony process's PBX link through PostgreSQL
+            await until(pbx_connected, within=60, what="the telephony role's PBX link")
+            os.kill(children["telephony"], signal.SIGKILL)
+
+            def restarted() -> int | None:
+                for line in served.log:
+                    found = ROLE_STARTED.search(line)
+                    if found and found.group(1) == b"telephony":
+                        pid = int(found.group(2))
+                        if pid != children["telephony"]:
+                            return pid
+                return None
+
+            async def telephony_back() -> int | None:
+                return restarted()
+
+            await until(telephony_back, within=60, what="the telephony role restarted")
+            await until(pbx_connected, within=60, what="the PBX link back after the restart")
