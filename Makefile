@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# the pages' front-end libraries (Chart.js, Swagger UI, ReDoc) come from npm, never from git
+NPM_STAMP := node_modules/.installed
 
-.PHONY: install system-deps run test check lint typecheck imports stores migrate seed clean bench-load
+.PHONY: install system-deps system-deps-test run test check lint typecheck imports stores migrate seed clean bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,12 +14,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-## install: the .venv with the project and its dev tools
-install: $(STAMP)
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "install: npm is missing (Node.js 18+), e.g.: sudo apt-get install nodejs npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+## install: the .venv with the project and its dev tools, and the pages' npm packages
+install: $(STAMP) $(NPM_STAMP)
 
 ## system-deps: espeak-ng and sox (installed with apt-get when run as root)
 system-deps:
 	@./scripts/system-deps.sh
+
+## system-deps-test: the above plus Chromium for the browser tests
+system-deps-test:
+	@./scripts/system-deps.sh --browser
 
 ## run: set up, migrate the embedded database, seed demo data if empty, serve
 run: install system-deps
@@ -26,7 +37,7 @@ run: install system-deps
 	$(BIN)/callcenter serve
 
 ## test: the whole suite
-test: install system-deps
+test: install system-deps-test
 	$(BIN)/python -m pytest
 
 ## check: ruff, mypy strict, the layering contracts and the generated store ports, all clean
@@ -54,7 +65,7 @@ seed: install
 	$(BIN)/callcenter seed-demo
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache .pytest_cache
 
 ## bench-recordings: recording search p95 on 100,000 rows (SQLite, and PostgreSQL when reachable)
 .PHONY: bench-recordings
@@ -70,3 +81,8 @@ bench-dialer: install
 ## bench-load: 50 calls/s for 3 min: simulator, telephony role and api role as processes on PostgreSQL
 bench-load: install
 	$(BIN)/python -m bench.load
+
+.PHONY: bench-notify
+## bench-notify: 50,000 SMS through the job workers, the worker killed midway and restarted
+bench-notify: install
+	$(BIN)/python -m bench.notify

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -64,6 +64,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    log_personal_data: bool = False
 
     database_url: str = DEFAULT_DATABASE_URL
 
@@ -88,6 +90,8 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # npm packages of the pages (Chart.js, Swagger UI, ReDoc), installed by `make install`
+    web_assets_dir: Path = Path("node_modules")
 
     node_name: str = Field(default="", max_length=64)
     site: str = Field(default="main", min_length=1, max_length=64)
@@ -147,6 +151,15 @@ class Settings(BaseSettings):
     sms_gateway_url: str = ""
     sms_gateway_token: SecretStr = SecretStr("")
     sms_sender: str = "Energo"
+    sms_report_token: SecretStr = SecretStr("")
+
+    notify_worker: bool = True
+    notify_sms_rate: float = Field(default=20.0, gt=0)
+    notify_email_rate: float = Field(default=5.0, gt=0)
+    notify_concurrency: int = Field(default=10, gt=0, le=1000)
+    notify_max_attempts: int = Field(default=6, ge=1, le=50)
+    notify_retry_delay: float = Field(default=30.0, gt=0)
+    notify_lease: float = Field(default=60.0, ge=1)
 
     @field_validator("database_url")
     @classmethod

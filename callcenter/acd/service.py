@@ -77,6 +77,7 @@ from callcenter.pbx.events import parse_frame
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import AmiListener, ResyncSnapshot
 from callcenter.pbx.results import QueueStatusReport
+from callcenter.ports.call_context import bound_call
 from callcenter.ports.queries import CallFilter
 
 log = logging.getLogger(__name__)
@@ -815,7 +816,8 @@ class AcdAmiListener:
             return
         event = parse_frame(frame, received_at)
         if event is not None:
-            await self.acd.on_event(event)
+            with bound_call(event.linkedid):
+                await self.acd.on_event(event)
 
 
 __all__ = [

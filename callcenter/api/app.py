@@ -8,10 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from callcenter import __version__
+from callcenter.api.metrics import HttpMetrics
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
 from callcenter.api.routes import campaigns as campaigns_routes
+from callcenter.api.routes import metrics as metrics_routes
+from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
+from callcenter.api.routes import supervision as supervision_routes
+from callcenter.api.web.pages import mount_web
 from callcenter.bootstrap import Platform
 
 DESCRIPTION = """
@@ -40,9 +45,14 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # served by callcenter.web with local assets (no CDN)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.platform = platform
+    app.add_middleware(HttpMetrics)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     app.include_router(auth.router)
     app.include_router(users.router)
     app.include_router(calls.router)
@@ -50,5 +60,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     for workstation_router in workstation_routers.ROUTERS:
         app.include_router(workstation_router)
     app.include_router(acd_routes.router)
+    app.include_router(supervision_routes.router)
+    # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
+    app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
+    mount_web(app, platform)
     return app

@@ -46,6 +46,7 @@ from callcenter.pbx.agi_errors import (
 )
 from callcenter.pbx.channel import RecordOutcome, RecordResult
 from callcenter.pbx.channel_vars import IVR_FAILOVER, IVR_TARGET
+from callcenter.ports.call_context import bound_call
 
 __all__ = [
     "AgiChannel",
@@ -286,7 +287,9 @@ class AgiServer:
             transport = AgiTransport(reader, writer)
             transport.start()
             channel = AgiChannel(env, transport, reply_timeout=self._reply_timeout)
-            await self._dispatch(channel, deadline)
+            # every log line of this session (use cases included) names the channel
+            with bound_call(env.uniqueid or None):
+                await self._dispatch(channel, deadline)
         finally:
             if transport is not None:
                 await transport.close()

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import Sequence
 
 from callcenter.asterisk.agi_environment import AgiEnvironment
+from callcenter.asterisk.agi_metrics import AGI_TURNAROUND
 from callcenter.asterisk.agi_protocol import (
     AgiReply,
     arg,
@@ -69,6 +71,7 @@ class AgiChannel:
         reply_timeout: float = DEFAULT_REPLY_TIMEOUT,
     ) -> None:
         self.env = environment
+        self._replied_at: float | None = None  # monotonic time of the last reply read
         self._transport = transport
         self._reply_timeout = reply_timeout
         self._lock = asyncio.Lock()
@@ -128,12 +131,16 @@ class AgiChannel:
             self._check_usable()
             try:
                 async with asyncio.timeout(timeout):
+                    if self._replied_at is not None:
+                        AGI_TURNAROUND.observe(time.monotonic() - self._replied_at)
                     try:
                         await self._transport.send(data)
                     except OSError:
                         self._mark_dead("connection lost")
                         raise AgiConnectionLostError("connection lost while sending") from None
-                    return await self._read_reply(text)
+                    reply = await self._read_reply(text)
+                    self._replied_at = time.monotonic()
+                    return reply
             except (AgiCommandError, AgiHangupError):
                 raise  # a complete reply was read: still in step
             except TimeoutError:

@@ -19,22 +19,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
+from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
 from callcenter.db.health import probe_database
 from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
-from callcenter.outbound.campaigns import EmailPort, SmsPort
+from callcenter.outbound.notify_jobs import EmailSender, SmsSender
 from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
     from callcenter.acd.service import AcdService
     from callcenter.asterisk.agi import AgiServer
     from callcenter.calls.records import CallEvents
     from callcenter.cluster.remote import RemoteAcd
     from callcenter.outbound.dialer import DialerService
+    from callcenter.outbound.notify_jobs import NotifyWorker
     from callcenter.pbx.frames import AmiFrame
     from callcenter.pbx.listener import ResyncSnapshot
 
@@ -60,13 +64,22 @@ class Platform:
     agi: AgiServer | None = None
     dialer: DialerService | None = None
     acd: AcdService | RemoteAcd | None = None
-    sms: SmsPort | None = None
-    email: EmailPort | None = None
+    sms: SmsSender | None = None
+    email: EmailSender | None = None
+    # SMS / e-mail jobs; runs in this (API) process unless CALLCENTER_NOTIFY_WORKER=false
+    notify: NotifyWorker | None = None
     # the recordings' archive/retention schedule runs in one role only (telephony, all-in-one)
     maintenance: bool = True
     role: str = "all"
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
+    _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
+
+    def metrics_text(self) -> bytes:
+        """This process's metrics in the Prometheus text format."""
+        if self._metrics is None:
+            self._metrics = metrics_registry(self)
+        return exposition(self._metrics)
 
     async def probe_database(self, *, limit_seconds: float = 3.0) -> DatabaseProbe:
         return await probe_database(self.engine, limit_seconds=limit_seconds)
@@ -93,10 +106,19 @@ class Platform:
             )
         if self.dialer is not None:
             await self.dialer.start()
+        if self.notify is not None:
+            await self.notify.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        if self.notify is not None:
+            with contextlib.suppress(Exception):
+                await self.notify.stop()
+        close_sms = getattr(self.sms, "close", None)  # the SMS gateway's HTTP connections
+        if close_sms is not None:
+            with contextlib.suppress(Exception):
+                await close_sms()
         if self.dialer is not None:
             with contextlib.suppress(Exception):
                 await self.dialer.stop()
@@ -160,7 +182,7 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _sms_gateway(settings: Settings) -> SmsPort | None:
+def build_sms_gateway(settings: Settings) -> SmsSender | None:
     if not settings.sms_gateway_url:
         return None
     from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
@@ -174,7 +196,7 @@ def _sms_gateway(settings: Settings) -> SmsPort | None:
     )
 
 
-def _email_sender(settings: Settings) -> EmailPort | None:
+def build_email_sender(settings: Settings) -> EmailSender | None:
     if not settings.smtp_host:
         return None
     from callcenter.notify.email import SmtpConfig, SmtpEmailSender, SmtpSecurity
@@ -188,6 +210,34 @@ def _email_sender(settings: Settings) -> EmailPort | None:
             password=settings.smtp_password.get_secret_value(),
             security=SmtpSecurity(settings.smtp_security),
         )
+    )
+
+
+def build_notify_worker(
+    settings: Settings,
+    sessions: SessionFactory,
+    *,
+    sms: SmsSender | None = None,
+    email: EmailSender | None = None,
+) -> NotifyWorker:
+    """The SMS / e-mail job worker: `start()` / `stop()`. Any process may run one (the API
+    process does by default); on PostgreSQL several share the queue."""
+    from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
+
+    return NotifyWorker(
+        sessions,
+        clock=_utcnow,
+        sms=sms,
+        email=email,
+        config=WorkerConfig(
+            sms_rate=settings.notify_sms_rate,
+            email_rate=settings.notify_email_rate,
+            concurrency=settings.notify_concurrency,
+            max_attempts=settings.notify_max_attempts,
+            retry_base=settings.notify_retry_delay,
+            lease=settings.notify_lease,
+            default_zone=settings.local_timezone,
+        ),
     )
 
 
@@ -345,13 +395,22 @@ def build_platform(
             )
         )
 
+    sms = build_sms_gateway(settings)
+    email = build_email_sender(settings)
+    notify = (
+        build_notify_worker(settings, factory, sms=sms, email=email)
+        if settings.notify_worker and role != "telephony"  # on PostgreSQL the api role sends
+        else None
+    )
+
     return Platform(
         settings=settings,
         engine=engine,
         session_factory=factory,
         pbx=pbx,
-        sms=_sms_gateway(settings),
-        email=_email_sender(settings),
+        sms=sms,
+        email=email,
+        notify=notify,
         recordings=recordings,
         # stopped in reverse: the recording hooks last, after the final call records
         components=components,
@@ -398,6 +457,13 @@ def build_api_platform(settings: Settings) -> Platform:
         factory, database_url=settings.database_url, request_timeout=settings.request_timeout
     )
     pbx = _RemotePbxLink(acd, RemotePbxClient(acd.requests))
+    sms = build_sms_gateway(settings)
+    email = build_email_sender(settings)
+    notify = (
+        build_notify_worker(settings, factory, sms=sms, email=email)
+        if settings.notify_worker
+        else None
+    )
     return Platform(
         settings=settings,
         engine=engine,
@@ -407,6 +473,7 @@ def build_api_platform(settings: Settings) -> Platform:
         acd=acd,
         maintenance=False,
         role="api",
-        sms=_sms_gateway(settings),
-        email=_email_sender(settings),
+        sms=sms,
+        email=email,
+        notify=notify,
     )

@@ -16,6 +16,7 @@ import contextlib
 import itertools
 import logging
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,9 +25,10 @@ from typing import Any
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import CallRecord, CallTracker, Disposition, Transfer
 from callcenter.domain.telephony_events import EventSource
-from callcenter.pbx.events import EventParser
+from callcenter.pbx.events import EventParser, ParsedEvent
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
+from callcenter.ports.call_context import bound_call
 from callcenter.ports.queries import CallFields
 from callcenter.ports.records import Call
 from callcenter.ports.stores import Stores, Transactions
@@ -192,6 +194,8 @@ class CallEvents:
         self._writer: asyncio.Task[None] | None = None
         self._restored = False
         self._events = 0
+        # events seen per AMI event name (names are bounded by the parser's own cap)
+        self._by_name: Counter[str] = Counter()
         self._dropped = 0
         self._batches = 0
         self._failures = 0
@@ -221,6 +225,16 @@ class CallEvents:
         """`await hook(records)` after each batch of call records is in the database."""
         self._commit_hooks.append(hook)
 
+    def events_by_name(self) -> dict[str, int]:
+        return dict(self._by_name)
+
+    def journal_lag_seconds(self, now: datetime) -> float:
+        """How long the oldest event not yet journaled has waited (0 when none waits)."""
+        if not self._journal:
+            return 0.0
+        oldest: datetime = self._journal[0]["received_at"]
+        return max(0.0, (now - oldest).total_seconds())
+
     def stats(self) -> CallEventsStats:
         return CallEventsStats(
             events=self._events,
@@ -238,8 +252,13 @@ class CallEvents:
         parsed = self.parser.parse(frame, received_at)
         if parsed is None:
             return
+        with bound_call(parsed.event.linkedid):
+            self._take(parsed, frame, received_at)
+
+    def _take(self, parsed: ParsedEvent, frame: AmiFrame, received_at: datetime) -> None:
         self._events += 1
         event = parsed.event
+        self._by_name[event.name] += 1
         self._journal.append(
             {
                 "event_key": parsed.key,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from typing import NoReturn
 
+from callcenter import log_setup
 from callcenter.config import Settings, SettingsError, load_settings
 
 
@@ -21,11 +21,5 @@ def settings_or_exit() -> Settings:
         fail(str(exc))
 
 
-def setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # Alembic announces its plugins and context on every revision check; keep its warnings only.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+def setup_logging(level: str, *, fmt: str = "text", personal_data: bool = False) -> None:
+    log_setup.configure(level, fmt=fmt, personal_data=personal_data)

@@ -42,7 +42,9 @@ _ROLE_OPTION = typer.Option(
 def serve(role: Annotated[Role, _ROLE_OPTION] = Role.ALL) -> None:
     """Run the platform, or one of its process roles."""
     settings = settings_or_exit()
-    setup_logging(settings.log_level)
+    setup_logging(
+        settings.log_level, fmt=settings.log_format, personal_data=settings.log_personal_data
+    )
     if role is not Role.ALL and settings.is_sqlite:
         fail(
             f"--role {role.value} needs PostgreSQL: roles in separate processes share state "

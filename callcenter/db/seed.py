@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from callcenter.db.engine import SessionFactory
 from callcenter.db.models import (
     AppealTopic,
+    CallScript,
     CorporateContact,
     GridApplication,
     Locality,
@@ -591,8 +592,58 @@ async def _seed_grid_applications(session: AsyncSession, rng: random.Random, now
     return count
 
 
+# call scripts the workstation walks with the caller; answers go into the appeal's params
+_SCRIPTS: list[tuple[str, dict[str, object]]] = [
+    (
+        "Нет электроэнергии",
+        {
+            "start": "reason",
+            "nodes": {
+                "reason": {
+                    "text": "Что случилось: света нет совсем или напряжение низкое?",
+                    "param": "reason",
+                    "options": [
+                        {"value": "no_power", "label": "Света нет", "next": "since"},
+                        {"value": "low_voltage", "label": "Низкое напряжение", "next": "since"},
+                        {"value": "neighbours", "label": "Нет только у соседей", "next": None},
+                    ],
+                },
+                "since": {
+                    "text": "С какого времени?",
+                    "param": "outage_since",
+                    "next": "address",
+                },
+                "address": {
+                    "text": "Уточните адрес: населённый пункт, улица, дом.",
+                    "param": "address",
+                    "next": None,
+                },
+            },
+        },
+    ),
+    (
+        "Передача показаний",
+        {
+            "start": "account",
+            "nodes": {
+                "account": {
+                    "text": "Назовите номер лицевого счёта.",
+                    "param": "account_number",
+                    "next": "reading",
+                },
+                "reading": {
+                    "text": "Назовите показания счётчика (целые киловатт-часы).",
+                    "param": "meter_reading",
+                    "next": None,
+                },
+            },
+        },
+    ),
+]
+
+
 async def _seed_reference(session: AsyncSession, now: datetime) -> tuple[int, int, int, int]:
-    """Knowledge base, appeal topics, corporate address book, survey."""
+    """Knowledge base, appeal topics, corporate address book, survey, call scripts."""
     for title, body, tags, line in _KB:
         await kb_repo.create(
             session, title=title, body=body, tags=tags, support_line=line, updated_at=now
@@ -629,6 +680,8 @@ async def _seed_reference(session: AsyncSession, now: datetime) -> tuple[int, in
             ],
         )
     )
+    for script_name, tree in _SCRIPTS:
+        session.add(CallScript(name=script_name, tree=tree, updated_at=now))
     await session.flush()
     return len(_KB), len(_TOPICS), len(_CORPORATE), 1
 

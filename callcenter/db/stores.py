@@ -39,6 +39,7 @@ from callcenter.db.repositories import (
     knowledge_base,
     localities,
     meter_readings,
+    notify_jobs,
     operator_states,
     operators,
     outages,
@@ -57,6 +58,21 @@ from callcenter.domain.call_legs import LegRole
 from callcenter.domain.campaigns import AttemptOutcome, CampaignStatus
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.meter_readings import ReadingSource
+from callcenter.domain.notify import (
+    CampaignForSend,
+    Channel,
+    ChannelProgress,
+    Claimed,
+    ContactRow,
+    DeliveryRow,
+    DeliveryStatus,
+    ExpansionJob,
+    JobView,
+    NewDelivery,
+    Outcome,
+    ReportResult,
+    ReportStatus,
+)
 from callcenter.domain.outages import OutageKind
 from callcenter.domain.queues import QueueStrategy
 from callcenter.domain.recordings import RecordingAction, RecordingState
@@ -1034,6 +1050,110 @@ class SqlMeterReadingsStore:
         return await meter_readings.latest_for_account(self._session, account_number)
 
 
+class SqlNotifyJobsStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @_translated
+    async def campaign_for_send(self, campaign_id: int) -> CampaignForSend | None:
+        return await notify_jobs.campaign_for_send(self._session, campaign_id)
+
+    @_translated
+    async def create_job(
+        self,
+        campaign: CampaignForSend,
+        channel: Channel,
+        subject: str,
+        *,
+        user_id: int | None,
+        now: datetime,
+    ) -> JobView:
+        return await notify_jobs.create_job(
+            self._session, campaign, channel, subject, user_id=user_id, now=now
+        )
+
+    @_translated
+    async def lock_expanding_job(self) -> ExpansionJob | None:
+        return await notify_jobs.lock_expanding_job(self._session)
+
+    @_translated
+    async def contacts_after(self, list_id: int, after_id: int, limit: int) -> list[ContactRow]:
+        return await notify_jobs.contacts_after(self._session, list_id, after_id, limit)
+
+    @_translated
+    async def add_deliveries(
+        self, job: ExpansionJob, planned: Sequence[NewDelivery], now: datetime
+    ) -> None:
+        return await notify_jobs.add_deliveries(self._session, job, planned, now)
+
+    @_translated
+    async def advance_job(self, job_id: int, expanded_after: int, *, expanded: bool) -> None:
+        return await notify_jobs.advance_job(
+            self._session, job_id, expanded_after, expanded=expanded
+        )
+
+    @_translated
+    async def close_finished_jobs(self, now: datetime) -> int:
+        return await notify_jobs.close_finished_jobs(self._session, now)
+
+    @_translated
+    async def claim(
+        self, channel: Channel, worker: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claimed]:
+        return await notify_jobs.claim(
+            self._session, channel, worker, now=now, lease_until=lease_until, limit=limit
+        )
+
+    @_translated
+    async def renew(self, worker: str, ids: Sequence[int], lease_until: datetime) -> None:
+        return await notify_jobs.renew(self._session, worker, ids, lease_until)
+
+    @_translated
+    async def release(self, worker: str, now: datetime) -> int:
+        return await notify_jobs.release(self._session, worker, now)
+
+    @_translated
+    async def finish(self, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None:
+        return await notify_jobs.finish(self._session, worker, outcomes, now)
+
+    @_translated
+    async def apply_report(
+        self,
+        *,
+        gateway_message_id: str,
+        idempotency_key: str,
+        status: ReportStatus,
+        reason: str,
+        now: datetime,
+    ) -> ReportResult:
+        return await notify_jobs.apply_report(
+            self._session,
+            gateway_message_id=gateway_message_id,
+            idempotency_key=idempotency_key,
+            status=status,
+            reason=reason,
+            now=now,
+        )
+
+    @_translated
+    async def progress(self, campaign_id: int, *, since: datetime) -> list[ChannelProgress]:
+        return await notify_jobs.progress(self._session, campaign_id, since=since)
+
+    @_translated
+    async def deliveries(
+        self,
+        campaign_id: int,
+        *,
+        channel: Channel | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[DeliveryRow]:
+        return await notify_jobs.deliveries(
+            self._session, campaign_id, channel=channel, status=status, limit=limit, offset=offset
+        )
+
+
 class SqlOperatorStatesStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -1637,6 +1757,10 @@ class SqlStores(AsyncSession):
     @cached_property
     def meter_readings(self) -> SqlMeterReadingsStore:
         return SqlMeterReadingsStore(self)
+
+    @cached_property
+    def notify_jobs(self) -> SqlNotifyJobsStore:
+        return SqlNotifyJobsStore(self)
 
     @cached_property
     def operator_states(self) -> SqlOperatorStatesStore:

@@ -67,7 +67,7 @@ class SmtpEmailSender:
         check_address(config.sender)
         self._config = config
 
-    def build(self, to: str, subject: str, body: str) -> EmailMessage:
+    def build(self, to: str, subject: str, body: str, *, idempotency_key: str = "") -> EmailMessage:
         recipient = check_address(to)
         if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
             raise DeliveryRefused("письмо слишком длинное")
@@ -78,12 +78,19 @@ class SmtpEmailSender:
         # header injection: no line breaks in the subject
         message["Subject"] = " ".join(subject.split())
         message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = make_msgid(domain=domain or None)
+        # a retried letter keeps its Message-ID: mail systems that see it twice can tell
+        message["Message-ID"] = (
+            f"<{idempotency_key}@{domain or 'localhost'}>"
+            if idempotency_key
+            else make_msgid(domain=domain or None)
+        )
         message.set_content(body, charset="utf-8")
         return message
 
-    async def send(self, to: str, subject: str, body: str) -> EmailReceipt:
-        message = self.build(to, subject, body)
+    async def send(
+        self, to: str, subject: str, body: str, *, idempotency_key: str = ""
+    ) -> EmailReceipt:
+        message = self.build(to, subject, body, idempotency_key=idempotency_key)
         cfg = self._config
         try:
             responses, data_reply = await aiosmtplib.send(

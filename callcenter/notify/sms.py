@@ -8,8 +8,16 @@ maintained, async, and already in the tree for the API tests.
 
 The gateway contract is a plain JSON POST, configured by URL (and an optional bearer token):
 
-    POST <url>   {"to": "+79161234567", "from": "<sender>", "text": "<message>"}
+    POST <url>   {"to": "+79161234567", "from": "<sender>", "text": "<message>",
+                  "client_ref": "<idempotency key>"}
+                 Idempotency-Key: <idempotency key>
     2xx          {"id": "<gateway message id>"}   (the body may be empty or lack "id")
+
+The idempotency key (when given) names the message for good: the platform sends the same key
+again when it retries a message whose reply it never got (a timeout, a worker restarted), and
+a gateway that honours keys answers the repeat with the first reply instead of sending a
+second SMS. Delivery reports come back to `POST /api/v1/notify/sms/reports` with the
+gateway's id and/or the `client_ref`.
 
 4xx replies are DeliveryRefused (bad number, blocked sender: do not retry), 5xx, 429 and
 network errors are DeliveryFailed (retry later). Phone numbers are E.164 (+7...).
@@ -87,10 +95,15 @@ class HttpSmsGateway:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self._config.timeout)
+            # keep every connection alive: a campaign sends many messages at once, and
+            # reopening connections beyond httpx's default 20 costs more than the requests
+            self._client = httpx.AsyncClient(
+                timeout=self._config.timeout,
+                limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
+            )
         return self._client
 
-    async def send(self, phone: str, text: str) -> SmsReceipt:
+    async def send(self, phone: str, text: str, *, idempotency_key: str = "") -> SmsReceipt:
         number = phone.strip()
         if not _E164.match(number):
             raise DeliveryRefused(f"«{phone}» — не номер в международном формате (+7...)")
@@ -104,6 +117,9 @@ class HttpSmsGateway:
         if self._config.token:
             headers["Authorization"] = f"Bearer {self._config.token}"
         payload = {"to": number, "from": self._config.sender, "text": body}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+            payload["client_ref"] = idempotency_key
         try:
             reply = await self._http().post(self._config.url, json=payload, headers=headers)
         except httpx.TimeoutException:

@@ -1,5 +1,6 @@
 """Campaign use cases: create and edit, start / pause / resume / cancel, progress and reports,
-the do-not-call list, and sending a campaign's message by SMS or e-mail.
+and the do-not-call list. Sending a campaign's message by SMS or e-mail is a job of its own
+(`outbound/notify_jobs.py`).
 
 Dialling itself is the dialer's (`outbound/dialer.py`); this module tells it when something
 changed and adds its live figures (calls in flight, abandon rate) to the stored progress.
@@ -8,15 +9,13 @@ Supervisors change campaigns; the refusals are audited (`common/access.py`).
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, time
-from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from callcenter.common.access import (
     AccessDenied,
@@ -45,8 +44,6 @@ from callcenter.domain.dial_outcomes import (
 )
 from callcenter.domain.message_templates import MessageTemplate, TemplateError
 from callcenter.domain.phones import InvalidPhoneNumber, normalise
-from callcenter.notify.errors import DeliveryFailed, DeliveryRefused, NotifyError
-from callcenter.outbound.contact_import import EMAIL_VARIABLE
 from callcenter.outbound.dialer import DialerService, LiveStats
 from callcenter.ports.queries import AttemptTotals, ContactProgress
 from callcenter.ports.records import CallAttempt, Campaign, Contact, ContactList, DoNotCall
@@ -61,21 +58,6 @@ ABANDON_CEILING_PCT = 3.0  # the standard's limit: a campaign may only be strict
 OPERATOR_MODES = frozenset(
     {DialMode.PREDICTIVE, DialMode.PROGRESSIVE, DialMode.PREVIEW, DialMode.POWER}
 )
-SEND_CONCURRENCY = 5
-MAX_REPORTED_ERRORS = 100
-
-
-class SmsPort(Protocol):
-    async def send(self, phone: str, text: str) -> object: ...
-
-
-class EmailPort(Protocol):
-    async def send(self, to: str, subject: str, body: str) -> object: ...
-
-
-class Channel(StrEnum):
-    SMS = "sms"
-    EMAIL = "email"
 
 
 @dataclass(frozen=True)
@@ -140,21 +122,6 @@ class CampaignReport:
     answer_rate: float  # answered attempts / attempts, 0..1
 
 
-@dataclass
-class DeliveryReport:
-    channel: Channel
-    contacts: int = 0
-    sent: int = 0
-    refused: int = 0  # permanent: bad address, the gateway said no
-    failed: int = 0  # temporary: try again later
-    skipped: int = 0  # no address, do-not-call, values missing for the message
-    errors: list[str] = field(default_factory=list)
-
-    def note(self, message: str) -> None:
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append(message)
-
-
 class CampaignsService(UseCases):
     def __init__(
         self,
@@ -162,13 +129,9 @@ class CampaignsService(UseCases):
         *,
         clock: Clock,
         dialer: DialerService | None = None,
-        sms: SmsPort | None = None,
-        email: EmailPort | None = None,
     ) -> None:
         super().__init__(sessions, clock=clock)
         self._dialer = dialer
-        self._sms = sms
-        self._email = email
 
     # --- reading ------------------------------------------------------------------------
 
@@ -480,97 +443,6 @@ class CampaignsService(UseCases):
                 object_type="campaign",
                 object_id=object_id,
             )
-
-    # --- SMS and e-mail -----------------------------------------------------------------
-
-    async def send_messages(
-        self, actor: Actor, campaign_id: int, channel: Channel, *, subject: str = ""
-    ) -> DeliveryReport:
-        """Send the campaign's message to every contact of its list by SMS or e-mail."""
-        self._require_supervisor(actor, f"campaign_send_{channel.value}", str(campaign_id))
-        campaign = await self.get(campaign_id)
-        if channel is Channel.SMS and self._sms is None:
-            raise InvalidInput("SMS-шлюз не настроен")
-        if channel is Channel.EMAIL and self._email is None:
-            raise InvalidInput("Почтовый сервер не настроен")
-        try:
-            template = MessageTemplate.parse(campaign.message_template)
-        except TemplateError as exc:
-            raise InvalidInput(f"Текст сообщения: {exc}") from None
-        report = DeliveryReport(channel)
-        contacts: list[Contact] = []
-        async with self._sessions() as tx:
-            offset = 0
-            while campaign.contact_list_id is not None:
-                batch = await tx.campaigns.list_contacts(
-                    campaign.contact_list_id, limit=1000, offset=offset
-                )
-                contacts.extend(batch)
-                if len(batch) < 1000:
-                    break
-                offset += 1000
-            blocked = await tx.campaigns.do_not_call_among([c.phone for c in contacts])
-        report.contacts = len(contacts)
-        gate = asyncio.Semaphore(SEND_CONCURRENCY)
-        title = subject.strip() or campaign.name
-
-        async def deliver(contact: Contact) -> None:
-            if contact.phone in blocked:
-                report.skipped += 1
-                return
-            try:
-                text = template.render({"name": contact.name, **contact.variables})
-            except TemplateError as exc:
-                report.skipped += 1
-                report.note(f"{contact.phone}: {exc}")
-                return
-            address = contact.phone
-            if channel is Channel.EMAIL:
-                address = str(contact.variables.get(EMAIL_VARIABLE) or "")
-                if not address:
-                    report.skipped += 1
-                    return
-            async with gate:
-                try:
-                    if channel is Channel.SMS and self._sms is not None:
-                        await self._sms.send(address, text)
-                    elif self._email is not None:
-                        await self._email.send(address, title, text)
-                except DeliveryRefused as exc:
-                    report.refused += 1
-                    report.note(f"{address}: {exc}")
-                    return
-                except (DeliveryFailed, NotifyError) as exc:
-                    report.failed += 1
-                    report.note(f"{address}: {exc}")
-                    return
-            report.sent += 1
-
-        await asyncio.gather(*(deliver(c) for c in contacts))
-        async with self.transaction(actor) as tx:
-            await self.audit(
-                tx,
-                actor,
-                f"campaign_sent_{channel.value}",
-                object_type="campaign",
-                object_id=campaign.id,
-                details={
-                    "sent": report.sent,
-                    "refused": report.refused,
-                    "failed": report.failed,
-                    "skipped": report.skipped,
-                },
-            )
-        log.info(
-            "campaign %s by %s: %d sent, %d refused, %d failed, %d skipped",
-            campaign.id,
-            channel.value,
-            report.sent,
-            report.refused,
-            report.failed,
-            report.skipped,
-        )
-        return report
 
 
 def _values_of(draft: CampaignDraft) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from callcenter.domain.campaigns import (
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.grid_applications import GridApplicationStatus
 from callcenter.domain.meter_readings import ReadingSource
+from callcenter.domain.notify import Channel, DeliveryOutcome, DeliveryStatus, JobStatus
 from callcenter.domain.outages import OutageKind
 from callcenter.domain.queues import QueueStrategy
 from callcenter.domain.recordings import RecordingAction, RecordingState
@@ -330,6 +331,43 @@ class MeterReading(Protocol):
     source: ReadingSource
     call_id: uuid.UUID | None
     taken_at: datetime
+
+
+class NotifyJob(Protocol):
+    id: int
+    campaign_id: int
+    channel: Channel
+    status: JobStatus
+    contact_list_id: int | None
+    message_template: str
+    subject: str
+    contacts_total: int
+    expanded_after: int
+    created_by: int | None
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class MessageDelivery(Protocol):
+    id: int
+    job_id: int
+    campaign_id: int
+    contact_id: int
+    channel: Channel
+    idempotency_key: str
+    address: str
+    subject: str
+    text: str
+    status: DeliveryStatus
+    outcome: DeliveryOutcome | None
+    reason: str
+    attempts: int
+    next_attempt_at: datetime
+    locked_by: str | None
+    gateway_message_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    finished_at: datetime | None
 
 
 class Operator(Protocol):

@@ -15,6 +15,21 @@ from callcenter.domain.call_legs import LegRole
 from callcenter.domain.campaigns import AttemptOutcome, CampaignStatus
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.meter_readings import ReadingSource
+from callcenter.domain.notify import (
+    CampaignForSend,
+    Channel,
+    ChannelProgress,
+    Claimed,
+    ContactRow,
+    DeliveryRow,
+    DeliveryStatus,
+    ExpansionJob,
+    JobView,
+    NewDelivery,
+    Outcome,
+    ReportResult,
+    ReportStatus,
+)
 from callcenter.domain.outages import OutageKind
 from callcenter.domain.queues import QueueStrategy
 from callcenter.domain.recordings import RecordingAction, RecordingState
@@ -576,6 +591,66 @@ class MeterReadingsStore(Protocol):
     async def latest_for_account(self, account_number: str) -> MeterReading | None: ...
 
 
+class NotifyJobsStore(Protocol):
+    """`callcenter.db.repositories.notify_jobs` bound to the transaction."""
+
+    async def campaign_for_send(self, campaign_id: int) -> CampaignForSend | None: ...
+
+    async def create_job(
+        self,
+        campaign: CampaignForSend,
+        channel: Channel,
+        subject: str,
+        *,
+        user_id: int | None,
+        now: datetime,
+    ) -> JobView: ...
+
+    async def lock_expanding_job(self) -> ExpansionJob | None: ...
+
+    async def contacts_after(self, list_id: int, after_id: int, limit: int) -> list[ContactRow]: ...
+
+    async def add_deliveries(
+        self, job: ExpansionJob, planned: Sequence[NewDelivery], now: datetime
+    ) -> None: ...
+
+    async def advance_job(self, job_id: int, expanded_after: int, *, expanded: bool) -> None: ...
+
+    async def close_finished_jobs(self, now: datetime) -> int: ...
+
+    async def claim(
+        self, channel: Channel, worker: str, *, now: datetime, lease_until: datetime, limit: int
+    ) -> list[Claimed]: ...
+
+    async def renew(self, worker: str, ids: Sequence[int], lease_until: datetime) -> None: ...
+
+    async def release(self, worker: str, now: datetime) -> int: ...
+
+    async def finish(self, worker: str, outcomes: Sequence[Outcome], now: datetime) -> None: ...
+
+    async def apply_report(
+        self,
+        *,
+        gateway_message_id: str,
+        idempotency_key: str,
+        status: ReportStatus,
+        reason: str,
+        now: datetime,
+    ) -> ReportResult: ...
+
+    async def progress(self, campaign_id: int, *, since: datetime) -> list[ChannelProgress]: ...
+
+    async def deliveries(
+        self,
+        campaign_id: int,
+        *,
+        channel: Channel | None,
+        status: DeliveryStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[DeliveryRow]: ...
+
+
 class OperatorStatesStore(Protocol):
     """`callcenter.db.repositories.operator_states` bound to the transaction."""
 
@@ -943,6 +1018,9 @@ class Stores(Protocol):
 
     @property
     def meter_readings(self) -> MeterReadingsStore: ...
+
+    @property
+    def notify_jobs(self) -> NotifyJobsStore: ...
 
     @property
     def operator_states(self) -> OperatorStatesStore: ...

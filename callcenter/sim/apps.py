@@ -240,6 +240,40 @@ async def music_on_hold(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return _stopped(reason) or CONTINUE
 
 
+CHANSPY_SCAN_SECONDS = 1.0
+
+
+async def chanspy(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+    """ChanSpy(prefix,options): spy on a live channel whose name starts with `prefix`
+    (ChanSpyStart), until the spyer hangs up or, with the `E` option, the spyee does
+    (ChanSpyStop). With no such channel it keeps scanning, as Asterisk does."""
+    args = split_args(data)
+    prefix = args[0] if args else ""
+    options = args[1] if len(args) > 1 else ""
+    if chan.state != ChannelState.UP:
+        pbx.answer(chan)
+    target: Channel | None = None
+    while target is None:
+        target = next(
+            (
+                c
+                for c in pbx.channels.values()
+                if c is not chan and not c.hungup and c.name.startswith(prefix)
+            ),
+            None,
+        )
+        if target is None:
+            reason = await chan.wait(pbx.clock, CHANSPY_SCAN_SECONDS)
+            if reason == HANGUP:
+                return STOP
+    pbx.emit(ev.chanspy("ChanSpyStart", chan, target))
+    reason = ""
+    while reason != HANGUP and not (target.hungup and "E" in options):
+        reason = await chan.wait(pbx.clock, CHANSPY_SCAN_SECONDS)
+    pbx.emit(ev.chanspy("ChanSpyStop", chan, target))
+    return STOP if reason == HANGUP else CONTINUE
+
+
 async def voicemail(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     """Greeting, then the message until '#' or hangup (at most 5 minutes)."""
     pbx.start_media(chan)
@@ -294,6 +328,7 @@ APPS: dict[str, App] = {
     "amd": amd,
     "musiconhold": music_on_hold,
     "voicemail": voicemail,
+    "chanspy": chanspy,
     "agi": agi,
     "queue": queue,
     "confbridge": confbridge,

@@ -8,12 +8,13 @@ Newexten sequence. `default_dialplan` is what the demo and end-to-end tests run:
 - the IVR's IVR_PRIORITY becomes the queue priority (QUEUE_PRIO);
 - a queue timeout overflows to the branch call centres' queue (branch-overflow);
 - contexts the platform can Redirect/Originate into: `queues` (exten = queue name),
-  `agents` (operators), `conf` (exten = conference room), `dialer` (AMD then AGI dialer).
+  `agents` (operators), `conf` (exten = conference room), `dialer` (AMD then AGI dialer),
+  `supervisor` (`*1`/`*2`/`*3` + extension: listen, whisper, barge with ChanSpy).
 """
 
 from __future__ import annotations
 
-from callcenter.sim.dialplan import Dialplan, parse_extensions
+from callcenter.sim.dialplan import Dialplan, Extension, Step, parse_extensions
 from callcenter.sim.parties import HUMAN_AMD, MACHINE_AMD
 
 LAB_EXTENSIONS = """
@@ -154,6 +155,10 @@ exten => amd,1,NoOp(dialer leg answered)
 exten => hold,1,NoOp(caller on hold)
  same => n,MusicOnHold(default,6)
  same => n,Hangup()
+[supervisor-spy]
+exten => s,1,Answer()
+ same => n,ChanSpy(PJSIP/${CC_PEER}-,${CC_SPY})
+ same => n,Hangup()
 """
 
 
@@ -192,3 +197,23 @@ def _set_amd(plan: Dialplan) -> None:
         ext = plan.find("outbound-sim", exten)
         if ext is not None:
             ext.amd = verdict
+
+
+# the shipped dialplan's [supervisor] feature codes -> ChanSpy options
+SPY_OPTIONS = {"*1": "qE", "*2": "qwE", "*3": "qBE"}
+
+
+def supervisor_extension(exten: str) -> Extension | None:
+    """`*1<ext>` / `*2<ext>` / `*3<ext>` of the shipped `[supervisor]` context."""
+    options = SPY_OPTIONS.get(exten[:2])
+    peer = exten[2:]
+    if options is None or not peer.isdigit():
+        return None
+    return Extension(
+        exten,
+        [
+            Step("Set", f"CC_PEER={peer}"),
+            Step("Set", f"CC_SPY={options}"),
+            Step("Goto", "supervisor-spy,s,1"),
+        ],
+    )

@@ -181,6 +181,11 @@ def blind_transfer(
     ]
 
 
+def chanspy(event: str, spyer: Channel, spyee: Channel) -> Pairs:
+    """ChanSpyStart / ChanSpyStop: the spyer's channel block, then the spyee's."""
+    return [*_head(event, CALL), *channel_fields(spyer, "Spyer"), *channel_fields(spyee, "Spyee")]
+
+
 def confbridge_event(
     event: str, conference: str, bridge: Bridge, chan: Channel | None, tail: Pairs, count: int
 ) -> Pairs:

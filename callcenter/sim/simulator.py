@@ -28,7 +28,7 @@ from callcenter.sim.callers import CALLERS_CONTEXT, CallerBehaviour, CallerScrip
 from callcenter.sim.channels import Channel, Party
 from callcenter.sim.clock import SimClock
 from callcenter.sim.dialplan import Dialplan, Extension, Step
-from callcenter.sim.dialplans import default_dialplan
+from callcenter.sim.dialplans import default_dialplan, supervisor_extension
 from callcenter.sim.endpoints import Phone
 from callcenter.sim.parties import (
     AGENTS_CONTEXT,
@@ -285,6 +285,7 @@ class Simulator:
         # the shipped dialplan's transfer targets: a line's queue (transfer,line2)
         plan.add_resolver("transfer", self._transfer_extension)
         plan.add_resolver("conf", _conference_extension)
+        plan.add_resolver("supervisor", supervisor_extension)
         return plan
 
     def _transfer_extension(self, exten: str) -> Extension | None:

@@ -220,6 +220,29 @@ class AppealsService(UseCases):
             line = await tx.appeal_search.owner_line(appeal)
             return await self._view(tx, appeal, line, with_history=True)
 
+    async def edit(self, actor: Actor, appeal_id: uuid.UUID, *, text: str) -> AppealView:
+        """Correct the appeal's text (a typo, a detail the caller added); the old text goes to
+        the audit log. A closed appeal is not edited."""
+        text = text.strip()
+        if not text:
+            raise InvalidInput("Текст обращения не может быть пустым")
+        async with self.transaction(actor) as tx:
+            appeal, line = await self.load_visible(tx, actor, appeal_id, action="edit")
+            if appeal.status is AppealStatus.CLOSED:
+                raise Conflict(f"Обращение {appeal.number} закрыто; текст не меняется")
+            before = appeal.text
+            appeal.text = text
+            await tx.flush()
+            await self.audit(
+                tx,
+                actor,
+                "appeal.edit",
+                object_type="appeal",
+                object_id=appeal.id,
+                details={"number": appeal.number, "text_before": before},
+            )
+            return await self._view(tx, appeal, line, with_history=True)
+
     async def merge_params(
         self,
         tx: Stores,

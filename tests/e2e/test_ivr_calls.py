@@ -269,7 +269,10 @@ async def test_simulated_callers_leave_the_expected_records(rig: Rig) -> None:
     )
     reading_call, application_call, outages_call, pulse_call, hang_up_call = calls
 
-    # a caller entering a meter reading by keypad: the reading is stored with the call
+    # a caller entering a meter reading by keypad: the reading is stored with the call (the
+    # IVR's outcome is reported once its session is over, so everything it saved is there)
+    for handle in calls:
+        await rig.outcome_for(handle)
     (stored,) = await rig.rows(MeterReading)
     record = await rig.call_record(reading_call)
     assert (stored.account_number, stored.value, stored.source) == (
@@ -330,6 +333,9 @@ async def test_callbacks_and_voice_messages_become_appeals(rig: Rig) -> None:
     callback = keys((0, "4"), (1, "3"), (1, "1"), number=KNOWN_PHONE, label="callback")
     message = keys((0, "4"), (1, "2"), number="+79990000004", speech=[4.0], label="message")
     callback_call, message_call = await asyncio.gather(rig.call(callback), rig.call(message))
+    # the caller's side may end before the IVR has written what it took
+    await rig.outcome_for(callback_call)
+    await rig.outcome_for(message_call)
 
     appeals = {a.channel: a for a in await rig.rows(Appeal)}
     assert set(appeals) == {AppealChannel.IVR_CALLBACK, AppealChannel.IVR_VOICEMAIL}

@@ -91,6 +91,15 @@ def get_acd(request: Request) -> Acd:
 AcdDep = Annotated[Acd, Depends(get_acd)]
 
 
+def operator_extension(acd: Acd, operator_id: int) -> str | None:
+    """The operator's extension as the live view shows it (any node's, on an API node)."""
+    if isinstance(acd, RemoteAcd):
+        view = acd.operator_view(operator_id)
+        return str(view["extension"]) if view is not None else None
+    operators = acd.snapshot(None).operators
+    return next((o.extension for o in operators if o.operator_id == operator_id), None)
+
+
 # --- the operator's own state ---------------------------------------------------------------
 
 
@@ -472,5 +481,6 @@ async def live_stream(websocket: WebSocket) -> None:
         closed.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await closed
-        with contextlib.suppress(RuntimeError):
+        # the browser may be gone already (a closed tab): nothing left to close
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close()

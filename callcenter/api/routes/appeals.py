@@ -307,6 +307,25 @@ async def get_appeal(appeal_id: uuid.UUID, actor: ActorDep, appeals: AppealsDep)
     return appeal_out(await appeals.get(actor, appeal_id))
 
 
+class AppealEditIn(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000, description="the corrected text")
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"text": "Нет света с 8 утра, ул. Луговая, 5, кв. 2"}]}
+    )
+
+
+@router.patch(
+    "/{appeal_id}",
+    response_model=AppealOut,
+    summary="Correct the appeal's text (the old text is kept in the audit log)",
+)
+async def edit_appeal(
+    appeal_id: uuid.UUID, body: AppealEditIn, actor: ActorDep, appeals: AppealsDep
+) -> AppealOut:
+    return appeal_out(await appeals.edit(actor, appeal_id, text=body.text))
+
+
 @router.post(
     "/{appeal_id}/status",
     response_model=AppealOut,

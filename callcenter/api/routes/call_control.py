@@ -260,6 +260,10 @@ class LiveCallOut(BaseModel):
     dialled_number: str | None
     queue_name: str | None
     operator_interface: str | None
+    operator_channel: str | None = Field(
+        default=None,
+        description="the operator's own leg now talking (use it for an attended transfer)",
+    )
     started_at: datetime
     answered_at: datetime | None
 
@@ -301,6 +305,7 @@ def _redial_out(job: RedialJob) -> RedialOut:
 
 
 def _live_out(record: CallRecord) -> LiveCallOut:
+    talking = [leg for leg in record.operator_legs if leg.answered_at and leg.ended_at is None]
     return LiveCallOut(
         linkedid=record.linkedid,
         call_id=record.id,
@@ -309,6 +314,7 @@ def _live_out(record: CallRecord) -> LiveCallOut:
         dialled_number=record.dialled_number,
         queue_name=record.queue_name,
         operator_interface=record.operator_interface,
+        operator_channel=talking[-1].channel if talking else None,
         started_at=record.started_at,
         answered_at=record.answered_at,
     )

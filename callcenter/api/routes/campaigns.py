@@ -26,6 +26,7 @@ from fastapi import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep, websocket_user
+from callcenter.api.routes.notify import ChannelProgressOut, NotifyJobsDep, messages_progress
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
 from callcenter.common.access import InvalidInput, NotFound
@@ -43,7 +44,6 @@ from callcenter.outbound.campaigns import (
     CampaignDraft,
     CampaignProgress,
     CampaignsService,
-    Channel,
 )
 from callcenter.outbound.contact_import import MAX_FILE_BYTES, ContactImportService, ImportReport
 from callcenter.outbound.dialer import DialerService, LiveStats
@@ -68,10 +68,7 @@ def _dialer(platform: Platform) -> DialerService | None:
 
 
 def get_campaigns(platform: PlatformDep, clock: ClockDep) -> CampaignsService:
-    sms, email = platform.sms, platform.email
-    return CampaignsService(
-        platform.session_factory, clock=clock, dialer=_dialer(platform), sms=sms, email=email
-    )
+    return CampaignsService(platform.session_factory, clock=clock, dialer=_dialer(platform))
 
 
 def get_contact_import(platform: PlatformDep, clock: ClockDep) -> ContactImportService:
@@ -338,6 +335,9 @@ class ReportOut(BaseModel):
         description="no_answer, busy, congestion, failed, machine, hung_up"
     )
     answer_rate: float
+    messages: list[ChannelProgressOut] = Field(
+        default_factory=list, description="SMS and e-mail results per channel, when sent"
+    )
 
 
 class AttemptOut(BaseModel):
@@ -353,23 +353,6 @@ class AttemptOut(BaseModel):
     amd_status: str | None
     amd_cause: str | None
     next_attempt_at: datetime | None
-
-
-class SendIn(BaseModel):
-    channel: Channel
-    subject: str = Field(default="", max_length=200, description="e-mail subject")
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"channel": "sms"}]})
-
-
-class SendOut(BaseModel):
-    channel: Channel
-    contacts: int
-    sent: int
-    refused: int
-    failed: int
-    skipped: int
-    errors: list[str]
 
 
 class PreviewOut(BaseModel):
@@ -517,13 +500,16 @@ async def campaign_progress(
 
 
 @router.get("/campaigns/{campaign_id}/report", response_model=ReportOut)
-async def campaign_report(campaign_id: int, _: SupervisorDep, campaigns: CampaignsDep) -> ReportOut:
+async def campaign_report(
+    campaign_id: int, _: SupervisorDep, campaigns: CampaignsDep, jobs: NotifyJobsDep
+) -> ReportOut:
     report = await campaigns.report(campaign_id)
     return ReportOut(
         progress=ProgressOut.of(report.progress),
         positive=report.positive,
         negative=report.negative,
         answer_rate=report.answer_rate,
+        messages=(await messages_progress(jobs, campaign_id)).channels,
     )
 
 
@@ -582,27 +568,7 @@ async def campaign_message(
     return {"text": await campaigns.preview_text(campaign_id, contact_id)}
 
 
-@router.post("/campaigns/{campaign_id}/send", response_model=SendOut)
-async def campaign_send(
-    campaign_id: int,
-    body: SendIn,
-    _: SupervisorDep,
-    actor: ActorDep,
-    campaigns: CampaignsDep,
-) -> SendOut:
-    report = await campaigns.send_messages(actor, campaign_id, body.channel, subject=body.subject)
-    return SendOut(
-        channel=report.channel,
-        contacts=report.contacts,
-        sent=report.sent,
-        refused=report.refused,
-        failed=report.failed,
-        skipped=report.skipped,
-        errors=report.errors,
-    )
-
-
-# declared after /send: a path parameter would otherwise swallow it
+# /campaigns/{id}/send is in routes/notify.py, whose router is included before this one
 @router.post("/campaigns/{campaign_id}/{action}", response_model=CampaignOut)
 async def campaign_action(
     campaign_id: int,

@@ -15,6 +15,7 @@ from callcenter.db.models.customers import Customer, CustomerPhone, Locality
 from callcenter.db.models.grid_applications import GridApplication
 from callcenter.db.models.knowledge_base import CallScript, KbArticle
 from callcenter.db.models.meter_readings import MeterReading
+from callcenter.db.models.notify import MessageDelivery, NotifyJob
 from callcenter.db.models.operators import Operator, OperatorStateHistory
 from callcenter.db.models.outages import Outage
 from callcenter.db.models.queues import Queue, QueueMember
@@ -47,8 +48,10 @@ __all__ = [
     "GridApplication",
     "KbArticle",
     "Locality",
+    "MessageDelivery",
     "MeterReading",
     "NodeRequest",
+    "NotifyJob",
     "Operator",
     "OperatorStateHistory",
     "Outage",

@@ -333,3 +333,29 @@ async def test_registration_and_changes_are_audited(
 
 async def test_appeals_need_sign_in(client: httpx.AsyncClient) -> None:
     assert (await client.get("/api/v1/appeals")).status_code == 401
+
+
+async def test_the_text_is_corrected_with_the_old_one_audited_until_closed(
+    client: httpx.AsyncClient, staff: Staff, customer_id: int, session_factory: Sessions
+) -> None:
+    appeal = await register(client, staff.h("anna"), customer_id=customer_id, text="Нет света")
+    url = f"/api/v1/appeals/{appeal['id']}"
+    edited = await client.patch(
+        url, json={"text": "Нет света с 8 утра, кв. 2"}, headers=staff.h("anna")
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["text"] == "Нет света с 8 утра, кв. 2"
+    assert (await client.get(url, headers=staff.h("anna"))).json()["text"].endswith("кв. 2")
+    (entry,) = await audit_entries(session_factory, "appeal.edit")
+    assert entry.details["text_before"] == "Нет света"
+
+    blank = await client.patch(url, json={"text": "   "}, headers=staff.h("anna"))
+    assert blank.status_code == 422
+    other_line = await client.patch(url, json={"text": "x"}, headers=staff.h("vera"))
+    assert other_line.status_code == 403
+
+    for status in ("in_progress", "answered", "closed"):
+        ok = await client.post(f"{url}/status", json={"status": status}, headers=staff.h("anna"))
+        assert ok.status_code == 200, ok.text
+    closed = await client.patch(url, json={"text": "поздно"}, headers=staff.h("anna"))
+    assert closed.status_code == 409
