@@ -77,12 +77,27 @@ bench-recordings: install
 bench-dialer: install
 	$(BIN)/python -m bench.dialer
 
+.PHONY: bench-sip
+## bench-sip: SIPp callers through a real Asterisk 22 and the platform on PostgreSQL (skips without them)
+bench-sip: install
+	flock /tmp/asterisk.lock $(BIN)/python -m bench.sip
+
 .PHONY: bench-load
 ## bench-load: 50 calls/s for 3 min: simulator, telephony role and api role as processes on PostgreSQL
 bench-load: install
 	$(BIN)/python -m bench.load
 
+.PHONY: bench-reports
+## bench-reports: the month summary over one million call records on PostgreSQL (p95)
+bench-reports: install
+	$(BIN)/python -m bench.reports
+
 .PHONY: bench-notify
 ## bench-notify: 50,000 SMS through the job workers, the worker killed midway and restarted
 bench-notify: install
 	$(BIN)/python -m bench.notify
+
+.PHONY: soak
+## soak: the platform on PostgreSQL under steady simulated calls for SOAK_MINUTES (default 60)
+soak: install
+	$(BIN)/python -m bench.soak

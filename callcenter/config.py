@@ -6,6 +6,9 @@ Each field here has a row in the README's settings table (a test keeps the two i
 from __future__ import annotations
 
 import ipaddress
+import os
+import re
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +24,7 @@ from callcenter.domain import dialplan
 ENV_PREFIX = "CALLCENTER_"
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # refused in production
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/callcenter.sqlite3"
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
 
 # Drivers we ship; a plain `postgresql://` or `sqlite://` URL is mapped to the async one.
 _ASYNC_DRIVERS = {
@@ -107,7 +111,12 @@ class Settings(BaseSettings):
     recordings_export_max_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     recordings_sweep_interval: float = Field(default=300.0, gt=0)
     flows_dir: Path = Path("ivr_flows")
+    # Asterisk resolves a relative sound name under its own sounds folder, so the platform
+    # always hands out absolute paths: a relative setting is made absolute at start.
     prompts_cache_dir: Path = Path("var/prompts")
+    # Where Asterisk reads the same files when it runs on another host (a shared mount);
+    # None: the same path as prompts_cache_dir (Asterisk on this host).
+    prompts_asterisk_dir: Path | None = None
     inbound_number: str = "88001000000"
     local_timezone: str = "Europe/Moscow"
     # ACD rules (callcenter.acd.service.AcdSettings)
@@ -161,19 +170,52 @@ class Settings(BaseSettings):
     notify_retry_delay: float = Field(default=30.0, gt=0)
     notify_lease: float = Field(default=60.0, ge=1)
 
+    reports_max_connections: int = Field(default=3, ge=1, le=50)
+    reports_statement_timeout: float = Field(default=30.0, gt=0)
+    reports_max_concurrent: int = Field(default=2, ge=1, le=50)
+    reports_refresh_seconds: float = Field(default=10.0, ge=0)
+    # a comma-separated list of addresses; empty: no daily report
+    reports_email_to: str = ""
+    reports_email_at: time = time(7, 0)
+    reports_email_report: str = ""
+
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
         return normalise_database_url(value)
 
     @field_validator(
-        "vosk_model_path", "recordings_archive_dir", "recordings_rules_file", mode="before"
+        "vosk_model_path",
+        "recordings_archive_dir",
+        "recordings_rules_file",
+        "prompts_asterisk_dir",
+        mode="before",
     )
     @classmethod
     def _empty_path_is_none(cls, value: object) -> object:
         # an empty path variable means "not set", not the current directory
         if isinstance(value, str) and not value.strip():
             return None
+        return value
+
+    @field_validator("agi_failover_queue")
+    @classmethod
+    def _failover_queue(cls, value: str) -> str:
+        # rendered into extensions.conf as CC_FAILOVER_QUEUE
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+            raise ValueError("must be a queue name (letters, digits, '-' or '_')")
+        return value
+
+    @field_validator("prompts_cache_dir")
+    @classmethod
+    def _absolute_prompts_dir(cls, value: Path) -> Path:
+        return Path(os.path.abspath(value.expanduser()))
+
+    @field_validator("prompts_asterisk_dir")
+    @classmethod
+    def _asterisk_prompts_dir(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute():
+            raise ValueError("must be an absolute path (as Asterisk sees it)")
         return value
 
     @field_validator("smtp_security")
@@ -198,6 +240,18 @@ class Settings(BaseSettings):
                 "must contain {e164}, {digits} or {national}, e.g. PJSIP/{national}@trunk"
             )
         return value
+
+    @field_validator("reports_email_to")
+    @classmethod
+    def _report_recipients(cls, value: str) -> str:
+        for address in (a.strip() for a in value.split(",")):
+            if address and not _EMAIL.match(address):
+                raise ValueError(f"{address!r} is not an e-mail address")
+        return value
+
+    @property
+    def report_recipients(self) -> tuple[str, ...]:
+        return tuple(a.strip() for a in self.reports_email_to.split(",") if a.strip())
 
     @field_validator("log_level")
     @classmethod

@@ -52,6 +52,7 @@ from callcenter.acd.operator_states import (
 from callcenter.common.access import Clock, Sessions
 from callcenter.domain import acd as rules
 from callcenter.domain.acd import (
+    CALLBACK_DIGIT,
     EmergencyMode,
     EmergencySource,
     InboundRate,
@@ -126,7 +127,7 @@ class AcdSettings:
     auto_emergency: bool = True
     announce_every_seconds: float = 60.0
     callback_enabled: bool = True
-    callback_digit: str = "2"
+    callback_digit: str = CALLBACK_DIGIT  # fixed: the rendered dialplan listens for it
     callback_offer_min_wait_seconds: float = 60.0
     callback: CallbackRules = field(default_factory=CallbackRules)
     timezone: str = "Europe/Moscow"

@@ -15,6 +15,7 @@ from callcenter.api.routes import campaigns as campaigns_routes
 from callcenter.api.routes import metrics as metrics_routes
 from callcenter.api.routes import notify as notify_routes
 from callcenter.api.routes import recordings as recordings_routes
+from callcenter.api.routes import reports as reports_routes
 from callcenter.api.routes import supervision as supervision_routes
 from callcenter.api.web.pages import mount_web
 from callcenter.bootstrap import Platform
@@ -64,5 +65,6 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     # before the campaigns router: its /campaigns/{id}/{action} would take /campaigns/{id}/send
     app.include_router(notify_routes.router)
     app.include_router(campaigns_routes.router)
+    app.include_router(reports_routes.router)
     mount_web(app, platform)
     return app

@@ -41,6 +41,7 @@ from callcenter.pbx.agi_errors import (
     AgiConnectionLostError,
     AgiError,
     AgiHangupError,
+    AgiNotPlayedError,
     AgiProtocolError,
     AgiTimeoutError,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "AgiError",
     "AgiHandler",
     "AgiHangupError",
+    "AgiNotPlayedError",
     "AgiProtocolError",
     "AgiServer",
     "AgiServerStats",

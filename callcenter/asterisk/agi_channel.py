@@ -2,14 +2,17 @@
 
 Rules that hold for every method:
 - Every value is written sanitised and quoted when needed (see agi_protocol).
-- A `HANGUP` line, a `511` reply or `result=-1` from a media command raises AgiHangupError,
-  and from then on no command is sent at all (each method raises at once).
+- A `HANGUP` line or a `511` reply raises AgiHangupError, and from then on no command is
+  sent at all (each method raises at once).
+- `result=-1` from a media command (STREAM FILE, GET DATA, SAY ...) is ambiguous on the wire:
+  Asterisk answers it both when the caller hung up and when the file cannot be played. The
+  channel then asks `CHANNEL STATUS`: after a hang-up Asterisk sends its `HANGUP` line before
+  reading any further command (res_agi.c `run_agi`), so that answer is `HANGUP` + `511`
+  (AgiHangupError); a live channel answers `200`, and the method raises AgiNotPlayedError
+  naming the file: the call goes on.
 - A command waits at most `reply_timeout` (+ its own timeout, e.g. GET DATA's) for the reply;
   past that, or after garbage, the session is out of step and unusable (AgiTimeoutError /
   AgiProtocolError). Commands are serialised, so a background task may share the channel.
-
-Note: Asterisk also answers `result=-1` when a prompt file is missing (STREAM FILE, GET DATA);
-that is indistinguishable from a hang-up on the wire, so prompts must be checked at load time.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from callcenter.pbx.agi_errors import (
     AgiCommandError,
     AgiConnectionLostError,
     AgiHangupError,
+    AgiNotPlayedError,
     AgiProtocolError,
     AgiTimeoutError,
 )
@@ -186,6 +190,16 @@ class AgiChannel:
             raise self._mark_dead(f"{what}: result=-1 (hang-up)")
         return value
 
+    async def _media_result(self, reply: AgiReply, command: str, file: str) -> int:
+        """The result of a media command; `-1` is told apart: hang-up or file not played."""
+        if reply.result != "-1":
+            return reply.result_int
+        if self.hung_up:
+            raise self._mark_dead(f"{command}: caller hung up")
+        # raises AgiHangupError when Asterisk reports the hang-up (HANGUP line, then 511)
+        await self._execute(command_line("CHANNEL STATUS"))
+        raise AgiNotPlayedError(reply.text, command, file)
+
     # --- typed commands -----------------------------------------------------------------
 
     async def answer(self) -> None:
@@ -203,8 +217,9 @@ class AgiChannel:
         """Play a prompt; returns (key pressed or None, end position in samples)."""
         if not name:
             raise ValueError("prompt file name is empty")
-        reply = await self._execute(command_line("STREAM FILE", arg(name), _escape(escape_digits)))
-        code = self._result_or_hangup(reply, "STREAM FILE")
+        data = command_line("STREAM FILE", arg(name), _escape(escape_digits))
+        reply = await self._execute(data)
+        code = await self._media_result(reply, data.decode("utf-8").rstrip("\n"), name)
         return _digit(code), reply.endpos or 0
 
     async def get_data(self, file: str, timeout_ms: int = 5000, max_digits: int = 1) -> str | None:
@@ -217,12 +232,10 @@ class AgiChannel:
             raise ValueError("prompt file name is empty")
         if timeout_ms < 0 or not 1 <= max_digits <= 1024:
             raise ValueError("timeout_ms must be >= 0 and max_digits within 1..1024")
-        reply = await self._execute(
-            command_line("GET DATA", arg(file), str(int(timeout_ms)), str(int(max_digits))),
-            extra_timeout=timeout_ms * max_digits / 1000,
-        )
+        data = command_line("GET DATA", arg(file), str(int(timeout_ms)), str(int(max_digits)))
+        reply = await self._execute(data, extra_timeout=timeout_ms * max_digits / 1000)
         if reply.result == "-1":
-            raise self._mark_dead("GET DATA: result=-1 (hang-up)")
+            await self._media_result(reply, data.decode("utf-8").rstrip("\n"), file)
         if not reply.result and reply.data == "timeout":
             return None
         return reply.result
@@ -251,7 +264,8 @@ class AgiChannel:
         `silence_s` ends the recording after that many seconds of silence.
 
         A hang-up is a result here, not an error: a voice message normally ends that way.
-        The channel is dead afterwards all the same.
+        The channel is dead afterwards all the same. A beep Asterisk cannot play raises
+        AgiNotPlayedError (nothing was recorded; the caller is still there).
         """
         if not path or not _FORMAT.fullmatch(fmt):
             raise ValueError("record_file needs a path and a format such as 'wav'")
@@ -268,6 +282,9 @@ class AgiChannel:
         endpos = reply.endpos or 0
         if reply.data == "writefile":
             raise AgiCommandError(reply.code, reply.text, data.decode("utf-8").rstrip("\n"))
+        if code == -1 and reply.data == "randomerror":
+            # the beep could not be played (no "beep" sound), or the caller hung up during it
+            await self._media_result(reply, data.decode("utf-8").rstrip("\n"), "beep")
         if code == -1 or reply.data == "hangup":
             self._mark_dead("caller hung up during RECORD FILE")
             return RecordResult(RecordOutcome.HANGUP, endpos)
@@ -282,8 +299,9 @@ class AgiChannel:
         text = str(digits)
         if not _SAY_DIGITS.fullmatch(text):
             raise ValueError(f"SAY DIGITS takes 0-9 * #, got {text!r}")
-        reply = await self._execute(command_line("SAY DIGITS", text, _escape(escape_digits)))
-        return _digit(self._result_or_hangup(reply, "SAY DIGITS"))
+        data = command_line("SAY DIGITS", text, _escape(escape_digits))
+        reply = await self._execute(data)
+        return _digit(await self._media_result(reply, data.decode().rstrip("\n"), text))
 
     async def say_number(
         self, number: int, escape_digits: str = "", gender: str | None = None
@@ -296,8 +314,9 @@ class AgiChannel:
             if gender not in _GENDERS:
                 raise ValueError("gender must be one of m, f, n, c")
             args.append(gender)
-        reply = await self._execute(command_line("SAY NUMBER", *args))
-        return _digit(self._result_or_hangup(reply, "SAY NUMBER"))
+        data = command_line("SAY NUMBER", *args)
+        reply = await self._execute(data)
+        return _digit(await self._media_result(reply, data.decode().rstrip("\n"), str(number)))
 
     async def set_variable(self, name: str, value: object) -> None:
         await self._execute(command_line("SET VARIABLE", _var_name(name), arg(value)))

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from callcenter.config import Settings
+from callcenter.domain.acd import CALLBACK_DIGIT
 from callcenter.domain.dialplan import SHIPPED_CONF_DIR
 
 __all__ = [
@@ -72,6 +73,7 @@ _HOSTNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]{0,252})")
 # Printable ASCII without spaces, `;` (starts a comment), `$` and `\` (escapes elsewhere).
 _SECRET_CHARS = frozenset(string.printable[:94]) - {";", "$", "\\"}
 _MIN_SECRET = 12
+_QUEUE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _SIP_BIND = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>[0-9]{1,5})")
 
 
@@ -95,6 +97,8 @@ class AsteriskConfValues:
     voicemail_pin: str
     sip_bind: str = DEFAULT_SIP_BIND  # PJSIP UDP transport, host:port
     runtime_dir: Path | None = None  # None: Asterisk's usual /var directories
+    failover_queue: str = "line1"  # CALLCENTER_AGI_FAILOVER_QUEUE: when the IVR cannot run
+    callback_digit: str = CALLBACK_DIGIT  # the key a waiting caller books a callback with
 
 
 def render_conf(
@@ -171,6 +175,7 @@ def values_from_settings(
         voicemail_pin="".join(secrets.choice(string.digits) for _ in range(8)),
         sip_bind=sip_bind,
         runtime_dir=runtime_dir.resolve() if runtime_dir is not None else None,
+        failover_queue=settings.agi_failover_queue,
     )
     return values, generated
 
@@ -225,6 +230,8 @@ def _placeholder_values(values: AsteriskConfValues, out_dir: Path) -> dict[str, 
         "AMI_EVENTS_SECRET": values.ami_events_secret,
         "VOICEMAIL_PIN": values.voicemail_pin,
         "SIP_BIND": values.sip_bind,
+        "FAILOVER_QUEUE": values.failover_queue,
+        "CALLBACK_DIGIT": values.callback_digit,
     }
     for key in ("CONF_DIR", "MOH_DIR", *dirs):
         _require_path(key, mapping[key])
@@ -283,6 +290,13 @@ def _check(values: AsteriskConfValues) -> None:
     _require_secret("AMI_EVENTS_SECRET", values.ami_events_secret)
     if not (values.voicemail_pin.isdigit() and 4 <= len(values.voicemail_pin) <= 16):
         raise ConfRenderError("VOICEMAIL_PIN must be 4-16 digits")
+    if not _QUEUE.fullmatch(values.failover_queue):
+        raise ConfRenderError(
+            f"FAILOVER_QUEUE: {values.failover_queue!r} must be a queue name "
+            "(letters, digits, '-' or '_')"
+        )
+    if not (len(values.callback_digit) == 1 and values.callback_digit.isdigit()):
+        raise ConfRenderError(f"CALLBACK_DIGIT: {values.callback_digit!r} must be one digit")
     bind = _SIP_BIND.fullmatch(values.sip_bind)
     if bind is None:
         raise ConfRenderError(f"SIP_BIND: {values.sip_bind!r} must be host:port, e.g. 0.0.0.0:5060")

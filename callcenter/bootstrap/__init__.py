@@ -19,8 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.acd.callbacks import CallbackRules
 from callcenter.acd.service import AcdSettings
+from callcenter.asterisk.ami import AmiClient
 from callcenter.bootstrap.metrics import exposition, metrics_registry
 from callcenter.bootstrap.recordings import Recordings, build_recordings
+from callcenter.bootstrap.reports import Reports, build_reports
 from callcenter.config import Settings
 from callcenter.db.engine import SessionFactory, create_engine, create_session_factory
 from callcenter.db.health import probe_database
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from callcenter.outbound.notify_jobs import NotifyWorker
     from callcenter.pbx.frames import AmiFrame
     from callcenter.pbx.listener import ResyncSnapshot
+    from callcenter.sim.clock import Clock
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Platform:
     session_factory: SessionFactory
     pbx: PbxLink
     recordings: Recordings = field(default=None)  # type: ignore[assignment]  # built below
+    reports: Reports = field(default=None)  # type: ignore[assignment]  # built below
     # started in this order before the PBX link, stopped in reverse after it
     components: list[Component] = field(default_factory=list)
     calls: CallEvents | None = None
@@ -75,6 +79,11 @@ class Platform:
     started: bool = field(default=False, init=False)
     _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
 
+    def ami_client(self) -> AmiClient | None:
+        """The AMI client of the PBX link (Asterisk or the simulator); None when not linked."""
+        client = getattr(self.pbx, "client", None)
+        return client if isinstance(client, AmiClient) else None
+
     def metrics_text(self) -> bytes:
         """This process's metrics in the Prometheus text format."""
         if self._metrics is None:
@@ -87,6 +96,8 @@ class Platform:
     def __post_init__(self) -> None:
         if self.recordings is None:
             self.recordings = build_recordings(self.settings, self.session_factory)
+        if self.reports is None:
+            self.reports = build_reports(self.settings, self.session_factory)
 
     async def start(self) -> None:
         for component in self.components:
@@ -263,15 +274,20 @@ def acd_settings(settings: Settings) -> AcdSettings:
 
 
 def build_platform(
-    settings: Settings, *, simulator_time_scale: float = 1.0, role: str = "all"
+    settings: Settings,
+    *,
+    simulator_time_scale: float = 1.0,
+    simulator_clock: Clock | None = None,
+    role: str = "all",
 ) -> Platform:
     """The whole platform (role `all`, one process) or a telephony node (role `telephony`:
     the same without HTTP, publishing its live picture and taking requests through
-    PostgreSQL); `simulator_time_scale` speeds up the built-in simulator (tests)."""
+    PostgreSQL). `simulator_time_scale` speeds up the built-in simulator, and
+    `simulator_clock` (a test's virtual clock) replaces its time: the AMI client then
+    timestamps events on that clock too, so call records measure simulated seconds."""
     from callcenter.acd.agi_scripts import acd_agi_routes
     from callcenter.acd.service import AcdAmiListener, AcdService
     from callcenter.asterisk.agi import AgiServer
-    from callcenter.asterisk.ami import AmiClient
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents
@@ -329,7 +345,11 @@ def build_platform(
         callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
         emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
     )
-    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener))
+    ami_options: dict[str, Any] = {}
+    if settings.uses_simulator and simulator_clock is not None:
+        sim_clock = simulator_clock
+        ami_options["clock"] = lambda: datetime.fromtimestamp(sim_clock.epoch(), UTC)
+    client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener), **ami_options)
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
         agi.add_route(script, handler)
@@ -348,6 +368,7 @@ def build_platform(
             inbound_number=settings.inbound_number,
             demo_scenario="demo" if settings.demo_traffic else None,
             time_scale=simulator_time_scale,
+            clock=simulator_clock,
         )
         on_agi_bound = sim_link.set_agi_port
         pbx = sim_link
@@ -373,6 +394,15 @@ def build_platform(
     agi.add_route("dialer", dialer_agi_handler(dialer))
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
+    sms = build_sms_gateway(settings)
+    email = build_email_sender(settings)
+    notify = (
+        build_notify_worker(settings, factory, sms=sms, email=email)
+        if settings.notify_worker and role != "telephony"  # on PostgreSQL the api role sends
+        else None
+    )
+    # reports read through their own engine (pool and statement limits), see bootstrap/reports
+    reports = build_reports(settings, email=email)
     components: list[Component] = [
         recording_hooks,
         calls,
@@ -380,6 +410,7 @@ def build_platform(
         operator_feed,
         ivr,
         _AgiComponent(agi, on_agi_bound),
+        reports,
     ]
     if role == "telephony" and not settings.is_sqlite:
         from callcenter.cluster.telephony_node import TelephonyNode
@@ -395,14 +426,6 @@ def build_platform(
             )
         )
 
-    sms = build_sms_gateway(settings)
-    email = build_email_sender(settings)
-    notify = (
-        build_notify_worker(settings, factory, sms=sms, email=email)
-        if settings.notify_worker and role != "telephony"  # on PostgreSQL the api role sends
-        else None
-    )
-
     return Platform(
         settings=settings,
         engine=engine,
@@ -412,6 +435,7 @@ def build_platform(
         email=email,
         notify=notify,
         recordings=recordings,
+        reports=reports,
         # stopped in reverse: the recording hooks last, after the final call records
         components=components,
         role=role,

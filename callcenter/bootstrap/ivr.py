@@ -109,7 +109,10 @@ def build_ivr(
     from callcenter.inbound.flows import queues_from_conf
 
     renderer = PromptRenderer(
-        settings.prompts_cache_dir, voice=settings.tts_voice, rate=settings.tts_rate
+        settings.prompts_cache_dir,
+        voice=settings.tts_voice,
+        rate=settings.tts_rate,
+        asterisk_dir=settings.prompts_asterisk_dir,
     )
     queues = queues_from_conf(queues_conf) if queues_conf is not None else default_queues()
     flows = FlowRegistry(

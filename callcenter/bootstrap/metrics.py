@@ -119,10 +119,10 @@ class PlatformCollector(Collector):
             yield CounterMetricFamily(f"callcenter_agi_{name}", text, value=value)
 
     def _ami(self) -> Iterator[Metric]:
-        stats_of = getattr(self.platform.pbx, "client", None)
-        stats = stats_of.stats() if stats_of is not None and hasattr(stats_of, "stats") else None
-        if stats is None:
+        client = self.platform.ami_client()
+        if client is None:
             return
+        stats = client.stats()
         yield GaugeMetricFamily(
             "callcenter_ami_connected", "1 when the AMI link is up", value=int(stats.connected)
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
@@ -189,7 +190,39 @@ def check_config() -> None:
         else:
             shown = str(value)
         typer.echo(f"CALLCENTER_{name.upper()}={shown}")
+    for warning in prompt_path_warnings(settings):
+        print(f"callcenter: warning: {warning}", file=sys.stderr)
     typer.echo("configuration is valid")
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def prompt_path_warnings(settings: Settings) -> list[str]:
+    """Reasons Asterisk may not find the prompts under the path the platform gives it."""
+    warnings: list[str] = []
+    cache = settings.prompts_cache_dir
+    remote = settings.ami_host and settings.ami_host not in LOCAL_HOSTS
+    if remote and settings.prompts_asterisk_dir is None:
+        warnings.append(
+            f"Asterisk runs on {settings.ami_host} but is told to play prompts from {cache} "
+            "on this host: share that directory with Asterisk's host (or render it there with "
+            "`callcenter prompts build --out DIR`) and set CALLCENTER_PROMPTS_ASTERISK_DIR to "
+            "the path Asterisk sees"
+        )
+    if settings.prompts_asterisk_dir is None and cache.is_dir():
+        for folder in (cache, *cache.parents):
+            try:
+                searchable = bool(folder.stat().st_mode & 0o001)
+            except OSError:
+                continue
+            if not searchable:
+                warnings.append(
+                    f"{folder} is not searchable by other users: Asterisk (which runs as its "
+                    f"own user) cannot read the prompts in {cache}"
+                )
+                break
+    return warnings
 
 
 def register(app: typer.Typer) -> None:

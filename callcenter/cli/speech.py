@@ -76,7 +76,16 @@ def asr(
         fail(str(exc))
 
 
-def build_prompts() -> None:
+def build_prompts(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="render into this directory instead of CALLCENTER_PROMPTS_CACHE_DIR "
+            "(e.g. one copied to, or mounted on, Asterisk's host)",
+        ),
+    ] = None,
+) -> None:
     """Render every prompt of every IVR flow (CALLCENTER_FLOWS_DIR) into the prompt cache."""
     from callcenter.speech.prompts import (
         PROMPT_LIMIT_SECONDS,
@@ -88,16 +97,15 @@ def build_prompts() -> None:
 
     settings = settings_or_exit()
     setup_logging("WARNING")
-    renderer = PromptRenderer(
-        settings.prompts_cache_dir, voice=settings.tts_voice, rate=settings.tts_rate
-    )
+    target = settings.prompts_cache_dir if out is None else out.absolute()
+    renderer = PromptRenderer(target, voice=settings.tts_voice, rate=settings.tts_rate)
     try:
         prompts = collect_flow_prompts(settings.flows_dir)
         report = asyncio.run(build_flow_prompts(renderer, prompts))
     except (FlowPromptError, TtsError) as exc:
         fail(str(exc))
     except OSError as exc:
-        fail(f"cannot write prompts to {settings.prompts_cache_dir}: {exc.strerror or exc}")
+        fail(f"cannot write prompts to {target}: {exc.strerror or exc}")
     files = {b.rendered.path for b in report.built}
     typer.echo(
         f"rendered {len(report.built)} prompts ({len(files)} distinct) of the flows in "

@@ -30,6 +30,9 @@ CATEGORY_PRIORITY: Mapping[CustomerCategory, int] = {
 }
 # A caller we call back has already waited their turn: they go before everyone.
 CALLBACK_PRIORITY = 20
+# The key a waiting caller presses to book a callback: the queue's exit context in the
+# rendered extensions.conf ([acd-exit]) and the offer the ACD speaks both use this one.
+CALLBACK_DIGIT = "2"
 MAX_PRIORITY = 99  # the dialplan keeps at most 3 digits of IVR_PRIORITY
 
 

@@ -5,7 +5,7 @@
 in the IVR, how long they waited in which queue, which operator answered, transfers, how it
 ended. Events of one Linkedid must be applied in the order they arrived; calls may interleave.
 
-Rules worth knowing (all visible in ../shared/asterisk-transcripts):
+Rules worth knowing (all visible in tests/fixtures/asterisk):
 - A call ends when every channel seen for it has hung up (the caller's own leg often goes
   before the operator's, s1/s2). A call first seen in the middle (the tracker started late,
   `partial`) ends only once its primary channel (Uniqueid == Linkedid) was also seen hanging

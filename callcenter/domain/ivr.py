@@ -120,9 +120,13 @@ class Prompt:
 
 @dataclass(frozen=True, slots=True)
 class Play:
-    """Said in full: keys pressed meanwhile are ignored (greeting, notice, before a hand-off)."""
+    """Said in full: keys pressed meanwhile are ignored (notice, before a hand-off).
+
+    `barge_in` (the greeting): a key ends the prompt it interrupts and is kept as the answer
+    to the next question; the recording notice is still said in full (never interrupted)."""
 
     prompts: tuple[Prompt, ...]
+    barge_in: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,7 +368,8 @@ class IvrMachine:
     # --- public ----------------------------------------------------------------------------
 
     def start(self, caller: CallerInfo, now: datetime, *, voice: bool = True) -> Out:
-        """The greeting and the recording notice (not interruptible), then the root menu.
+        """The greeting (a key interrupts it and answers the root menu) and the recording notice
+        (said in full), then the root menu.
 
         `voice` False: no speech recognition, readings are keyed even on voice nodes.
         """
@@ -383,7 +388,8 @@ class IvrMachine:
             (
                 Prompt(flow.greeting_prompt, "greeting_prompt"),
                 Prompt(flow.notice_prompt, "notice_prompt"),
-            )
+            ),
+            barge_in=True,
         )
         state, commands = self._enter(state, flow.start)
         return state, (intro, *commands)

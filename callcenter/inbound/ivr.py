@@ -73,8 +73,8 @@ from callcenter.domain.ivr import (
 from callcenter.domain.ivr_schema import ALL_KEYS, fill_template
 from callcenter.inbound.flows import FlowNotFound, FlowRegistry, LoadedFlow
 from callcenter.inbound.self_service import CallContext, IvrSelfService
-from callcenter.pbx.agi_errors import AgiError, AgiHangupError
-from callcenter.pbx.channel import CallChannel
+from callcenter.pbx.agi_errors import AgiError, AgiHangupError, AgiNotPlayedError
+from callcenter.pbx.channel import CallChannel, RecordResult
 from callcenter.pbx.channel_vars import (
     CALL_UUID,
     CUSTOMER_ID,
@@ -98,6 +98,7 @@ SAMPLE_RATE = 8000  # RECORD FILE ... wav writes 8 kHz: endpos / 8000 = seconds
 VOICE_MAX_MS = 15_000  # a meter reading is said in a few seconds
 VOICE_SILENCE_S = 2
 VOICEMAIL_SILENCE_S = 5
+SILENCE = "silence/1"  # an Asterisk core sound: GET DATA's prompt when ours cannot be played
 _CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 
@@ -238,13 +239,16 @@ class IvrService:
             return self._flows.get(None)
 
     async def _call_ids(self, channel: CallChannel) -> tuple[uuid.UUID, ...]:
+        """The ids the call record may have, the one it has first: the dialplan's CALL_UUID
+        (the record is published under it), else the id derived from the Linkedid. The first
+        one names the call in the IVR's log lines and outcome."""
         linkedid = await channel.get_variable("CHANNEL(linkedid)") or channel.env.uniqueid
         ids = [call_id_for_linkedid(linkedid)]
         given = await channel.get_variable(CALL_UUID)
         if given and _CANONICAL_UUID.fullmatch(given.strip()):
             other = uuid.UUID(given.strip())
             if other not in ids:
-                ids.append(other)
+                ids.insert(0, other)
         return tuple(ids)
 
     async def _identify(self, number: str) -> CallerInfo:
@@ -300,16 +304,26 @@ class IvrService:
             if isinstance(command, Play):
                 for prompt in command.prompts:
                     name = await self._file(prompt)
+                    barge_in = (
+                        command.barge_in
+                        and call.pending_key is None
+                        and prompt.where != NOTICE_WHERE
+                    )
                     if name is not None:
-                        await channel.stream_file(name, "")
+                        digit = await self._stream(call, prompt, name, ALL_KEYS if barge_in else "")
+                        if digit is not None:
+                            call.pending_key = digit
                     if prompt.where == NOTICE_WHERE:
                         await channel.set_variable(RECORDING_NOTICE, state.notice_version)
             elif isinstance(command, AskKey):
+                if call.pending_key is not None:  # pressed during the greeting
+                    key, call.pending_key = call.pending_key, None
+                    return Key(key)
                 for prompt in command.prompts:
                     name = await self._file(prompt)
                     if name is None:
                         continue
-                    digit, _ = await channel.stream_file(name, ALL_KEYS)
+                    digit = await self._stream(call, prompt, name, ALL_KEYS)
                     if digit is not None:
                         return Key(digit)
                 digit = await channel.wait_for_digit(command.timeout_ms)
@@ -318,9 +332,7 @@ class IvrService:
                 name = await self._file(
                     Prompt(" ".join(spoken_text(p) for p in command.prompts), "digits")
                 )
-                digits = await channel.get_data(
-                    name or "silence/1", command.timeout_ms, command.max_digits
-                )
+                digits = await self._get_data(call, name or SILENCE, command)
                 return NoInput() if digits is None else Entry(digits)
             elif isinstance(command, Run):
                 return await self._perform(call, state, command.request)
@@ -331,6 +343,42 @@ class IvrService:
                 await call.hang_up(state, command)
                 return None
         raise RuntimeError("the stepper gave no command to wait on")  # a bug in the domain
+
+    async def _stream(self, call: _Call, prompt: Prompt, name: str, escape: str) -> str | None:
+        """Play one prompt; a file Asterisk cannot play is logged and skipped (the caller
+        stays: the flow goes on to its next prompt, question or hand-off)."""
+        try:
+            digit, _ = await call.channel.stream_file(name, escape)
+        except AgiNotPlayedError as exc:
+            log.error(
+                "IVR call %s: prompt %s not played: Asterisk cannot play %s (%s)",
+                call.call_ids[0],
+                prompt.where,
+                exc.file,
+                exc.text,
+            )
+            return None
+        return digit
+
+    async def _get_data(self, call: _Call, name: str, command: AskDigits) -> str | None:
+        """GET DATA; when the prompt cannot be played, the digits are collected all the same
+        (after a second of silence) so the caller can still type them."""
+        channel = call.channel
+        try:
+            return await channel.get_data(name, command.timeout_ms, command.max_digits)
+        except AgiNotPlayedError as exc:
+            log.error(
+                "IVR call %s: prompt for digits not played: Asterisk cannot play %s (%s)",
+                call.call_ids[0],
+                exc.file,
+                exc.text,
+            )
+            if name == SILENCE:
+                return None
+        try:
+            return await channel.get_data(SILENCE, command.timeout_ms, command.max_digits)
+        except AgiNotPlayedError:
+            return None
 
     async def _file(self, prompt: Prompt) -> str | None:
         """The rendered prompt for STREAM FILE / GET DATA (path without extension).
@@ -380,13 +428,8 @@ class IvrService:
         await asyncio.to_thread(self._speech_dir.mkdir, parents=True, exist_ok=True)
         base = self._speech_dir / f"{call.call_ids[0]}-{uuid.uuid4().hex[:8]}"
         try:
-            recorded = await call.channel.record_file(
-                str(base),
-                "wav",
-                escape_digits="#",
-                timeout_ms=VOICE_MAX_MS,
-                beep=True,
-                silence_s=VOICE_SILENCE_S,
+            recorded = await _record(
+                call, str(base), timeout_ms=VOICE_MAX_MS, silence_s=VOICE_SILENCE_S
             )
             if recorded.endpos <= 0:
                 return Result(ok=False)
@@ -410,19 +453,31 @@ class IvrService:
         async with asyncio.timeout(self._lookup_timeout):
             target = await service.voicemail_target(context)
         await asyncio.to_thread(Path(target.path).parent.mkdir, parents=True, exist_ok=True)
-        recorded = await call.channel.record_file(
-            target.path,
-            "wav",
-            escape_digits="#",
-            timeout_ms=request.max_seconds * 1000,
-            beep=True,
-            silence_s=VOICEMAIL_SILENCE_S,
+        recorded = await _record(
+            call, target.path, timeout_ms=request.max_seconds * 1000, silence_s=VOICEMAIL_SILENCE_S
         )
         # a message usually ends with the caller hanging up: it is filed all the same
         async with asyncio.timeout(self._lookup_timeout):
             return await service.file_voicemail(
                 context, target, queue=request.queue, seconds=recorded.endpos / SAMPLE_RATE
             )
+
+
+async def _record(call: _Call, path: str, *, timeout_ms: int, silence_s: int) -> RecordResult:
+    """RECORD FILE after a beep; without it when Asterisk has no beep sound to play."""
+    try:
+        return await call.channel.record_file(
+            path, "wav", escape_digits="#", timeout_ms=timeout_ms, beep=True, silence_s=silence_s
+        )
+    except AgiNotPlayedError as exc:
+        log.error(
+            "IVR call %s: Asterisk cannot play the beep (%s); recording without it",
+            call.call_ids[0],
+            exc.text,
+        )
+    return await call.channel.record_file(
+        path, "wav", escape_digits="#", timeout_ms=timeout_ms, beep=False, silence_s=silence_s
+    )
 
 
 class _Call:
@@ -437,6 +492,7 @@ class _Call:
         self._path = ""
         self._customer: int | None = None
         self._closed = False
+        self.pending_key: str | None = None  # pressed during the greeting, not yet answered
 
     async def _set(
         self, *, path: str | None = None, customer: int | None = None, closed: bool | None = None

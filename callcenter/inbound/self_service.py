@@ -55,8 +55,8 @@ VOICEMAIL_FALLBACK_DIR = "ivr-voicemail"
 class CallContext:
     """The call a piece of self-service belongs to.
 
-    `call_ids`: the ids its call record may have, most likely first (the record's id comes
-    from the Linkedid for an inbound call; a CALL_UUID set by the dialplan is the other one).
+    `call_ids`: the ids its call record may have, most likely first (the dialplan's CALL_UUID,
+    under which the record is published; else the id derived from the Linkedid).
     """
 
     call_ids: tuple[uuid.UUID, ...]

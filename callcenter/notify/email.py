@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -67,7 +68,15 @@ class SmtpEmailSender:
         check_address(config.sender)
         self._config = config
 
-    def build(self, to: str, subject: str, body: str, *, idempotency_key: str = "") -> EmailMessage:
+    def build(
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+        *,
+        idempotency_key: str = "",
+    ) -> EmailMessage:
         recipient = check_address(to)
         if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
             raise DeliveryRefused("письмо слишком длинное")
@@ -85,12 +94,24 @@ class SmtpEmailSender:
             else make_msgid(domain=domain or None)
         )
         message.set_content(body, charset="utf-8")
+        for filename, mime_type, content in attachments:
+            maintype, _, subtype = mime_type.partition(";")[0].strip().partition("/")
+            message.add_attachment(
+                content, maintype=maintype, subtype=subtype or "octet-stream", filename=filename
+            )
         return message
 
     async def send(
-        self, to: str, subject: str, body: str, *, idempotency_key: str = ""
+        self,
+        to: str,
+        subject: str,
+        body: str,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+        *,
+        idempotency_key: str = "",
     ) -> EmailReceipt:
-        message = self.build(to, subject, body, idempotency_key=idempotency_key)
+        """Send one letter; `attachments` are (file name, MIME type, content)."""
+        message = self.build(to, subject, body, attachments, idempotency_key=idempotency_key)
         cfg = self._config
         try:
             responses, data_reply = await aiosmtplib.send(

@@ -1,9 +1,11 @@
 """Exceptions of the FastAGI layer.
 
 AgiError
-├── AgiHangupError            the channel is gone: HANGUP line, 511, result=-1
+├── AgiHangupError            the channel is gone: HANGUP line, 511 (or the socket closed)
 │   └── AgiConnectionLostError  Asterisk closed the socket
 ├── AgiCommandError           510 unknown command, 520 usage, other failures
+│   └── AgiNotPlayedError       result=-1 from a media command on a live channel: the file
+│                               could not be played (missing, unreadable, no such format)
 ├── AgiProtocolError          data Asterisk never sends: the session is unusable
 └── AgiTimeoutError           no reply in time: the session is unusable
 """
@@ -39,3 +41,16 @@ class AgiProtocolError(AgiError):
 
 class AgiTimeoutError(AgiError):
     """No complete reply within the read timeout; the session must be dropped."""
+
+
+class AgiNotPlayedError(AgiCommandError):
+    """A media command answered `result=-1` while the channel is still up.
+
+    Asterisk answers `200 result=-1 endpos=0` when it cannot open the sound file (it logs
+    "File ... does not exist in any format"); on a hang-up the same reply is followed by a
+    `HANGUP` line and `511` replies. The session goes on: the caller is still there.
+    """
+
+    def __init__(self, text: str, command: str, file: str) -> None:
+        super().__init__(200, text, command)
+        self.file = file

@@ -1,6 +1,6 @@
 """Typed results of AMI actions, parsed from the reply frames Asterisk 22 really sends.
 
-Field names follow the transcripts in ../shared/asterisk-transcripts (s1, s4, s5, s8, s14).
+Field names follow the transcripts in tests/fixtures/asterisk (s1, s4, s5, s8, s14).
 Every parser is tolerant: a missing or garbled number becomes 0 rather than an exception, because
 a reply we cannot fully read is still better than no reply for the service layer. Each row keeps
 its raw frame (`raw`, excluded from comparison) for the journal.

@@ -459,6 +459,98 @@ class Reminder(Protocol):
     done_at: datetime | None
 
 
+class _CallSums(Protocol):
+    calls: int
+    inbound: int
+    outbound: int
+    offered: int
+    answered: int
+    abandoned: int
+    wait_answered_seconds: float
+    talk_count: int
+    talk_seconds: float
+    ivr_closed: int
+    operator_closed: int
+    transferred: int
+    ivr_count: int
+    ivr_seconds: float
+    in_progress: int
+    within_10: int
+    within_15: int
+    within_20: int
+    within_30: int
+    within_40: int
+    within_60: int
+    within_90: int
+    within_120: int
+    within_180: int
+    within_300: int
+
+
+class _StateSums(Protocol):
+    busy_seconds: float
+    ready_seconds: float
+    wrap_seconds: float
+
+
+class ReportCallBucket(Protocol):
+    id: int
+    bucket: int
+    direction: str
+    queue_name: str
+    operator_id: int
+    campaign_id: int
+
+
+class ReportCallQuarter(Protocol):
+    id: int
+    bucket: int
+    direction: str
+    queue_name: str
+    campaign_id: int
+
+
+class ReportCallDay(Protocol):
+    id: int
+    bucket: int
+    direction: str
+    queue_name: str
+    operator_id: int
+    campaign_id: int
+
+
+class ReportOperatorBucket(Protocol):
+    id: int
+    bucket: int
+    operator_id: int
+
+
+class ReportLineBucket(Protocol):
+    id: int
+    bucket: int
+    line: int
+
+
+class ReportOperatorDay(Protocol):
+    id: int
+    bucket: int
+    operator_id: int
+
+
+class ReportRollupMark(Protocol):
+    name: str
+    through: datetime
+
+
+class SavedReport(Protocol):
+    id: int
+    name: str
+    definition: dict[str, Any]
+    created_by: int | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Survey(Protocol):
     id: int
     name: str

@@ -16,17 +16,13 @@ import contextlib
 import logging
 import shlex
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from callcenter.sim import events as ev
-from callcenter.sim.agi_commands import COMMANDS, DEAD_OK, AgiReply, CommandContext
+from callcenter.sim.agi_commands import COMMANDS, DEAD_OK, AgiCore, AgiReply, CommandContext
 from callcenter.sim.channels import Channel
 from callcenter.sim.outcomes import CONTINUE, STOP, Outcome
 from callcenter.sim.text import split_args
-
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +53,7 @@ def parse_agi_data(data: str) -> AgiTarget | None:
     return AgiTarget(host, port, script, args[0], args[1:])
 
 
-def environment(pbx: Pbx, chan: Channel, target: AgiTarget, thread_id: int) -> list[str]:
+def environment(pbx: AgiCore, chan: Channel, target: AgiTarget, thread_id: int) -> list[str]:
     lines = ["agi_network: yes"]
     if target.script:
         lines.append(f"agi_network_script: {target.script}")
@@ -98,7 +94,7 @@ def parse_command(line: str) -> list[str]:
 class AgiSession:
     def __init__(
         self,
-        pbx: Pbx,
+        pbx: AgiCore,
         chan: Channel,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
@@ -135,16 +131,19 @@ class AgiSession:
             self._note_hangup()
             read = asyncio.ensure_future(self.reader.readline())
             try:
-                if not self.hangup_sent:
-                    # idle: a hangup now is reported at once, not at the next command
-                    hung = asyncio.ensure_future(self.chan.hangup_requested.wait())
-                    await asyncio.wait({read, hung}, return_when=asyncio.FIRST_COMPLETED)
-                    hung.cancel()
-                    if not read.done():
-                        self._note_hangup()
-                        with contextlib.suppress(ConnectionError):
-                            await self.writer.drain()
-                raw = await read
+                # waiting for the platform's next command: time stands still on a test's
+                # virtual clock until it comes
+                with self.pbx.clock.outside():
+                    if not self.hangup_sent:
+                        # idle: a hangup now is reported at once, not at the next command
+                        hung = asyncio.ensure_future(self.chan.hangup_requested.wait())
+                        await asyncio.wait({read, hung}, return_when=asyncio.FIRST_COMPLETED)
+                        hung.cancel()
+                        if not read.done():
+                            self._note_hangup()
+                            with contextlib.suppress(ConnectionError):
+                                await self.writer.drain()
+                    raw = await read
             except (ConnectionError, asyncio.IncompleteReadError):
                 break
             finally:
@@ -194,7 +193,7 @@ class AgiSession:
             pbx.emit(ev.agi_exec_end(chan, command_id, line, 200, "Success"))
 
 
-async def run_agi(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def run_agi(pbx: AgiCore, chan: Channel, data: str) -> Outcome:
     target = parse_agi_data(data)
     if target is None:
         pbx.set_var(chan, "AGISTATUS", "FAILURE")

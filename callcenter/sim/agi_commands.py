@@ -8,21 +8,28 @@ lengths (`SoundLibrary`) in simulated seconds, and keys come from the simulated 
 from __future__ import annotations
 
 import contextlib
+import logging
 import string
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
+from callcenter.sim.callerid import parse_callerid
 from callcenter.sim.channels import DIGIT, HANGUP, TIMEOUT, Channel, ChannelState
+from callcenter.sim.core import ChannelControl, Dialling, MediaControl, Runtime
 from callcenter.sim.outcomes import STOP
 from callcenter.sim.sounds import digit_files, number_files
 from callcenter.sim.wav import SAMPLE_RATE, Samples, silence, write_wav
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class AgiCore(Runtime, ChannelControl, Dialling, MediaControl, Protocol):
+    """What AGI commands need: the channel's media and variables, and EXEC's applications."""
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -35,7 +42,7 @@ class AgiReply:
 
 @dataclass
 class CommandContext:
-    pbx: Pbx
+    pbx: AgiCore
     chan: Channel
     dead: bool
 
@@ -110,15 +117,22 @@ class Played:
     digit: str | None = None
     samples: int = 0  # position in the file being played when it stopped
     hungup: bool = False
+    missing: str | None = None  # a file Asterisk could not open ("does not exist in any format")
 
 
 async def play(ctx: CommandContext, files: Sequence[str], escape: str) -> Played:
-    """Play `files`; a key in `escape` stops playback (other keys are discarded)."""
+    """Play `files`; a key in `escape` stops playback (other keys are discarded).
+
+    A file that does not exist stops at once with `missing` set, as ast_openstream fails."""
     pbx, chan = ctx.pbx, ctx.chan
     pbx.start_media(chan)
     accept = frozenset({DIGIT}) if escape else frozenset()
     result = Played()
     for name in files:
+        if not pbx.sounds.exists(name):
+            log.warning("File %s does not exist in any format", name)
+            result.missing = name
+            return result
         length = pbx.sounds.seconds(name)
         started = pbx.clock.now()
         while True:
@@ -224,8 +238,6 @@ async def set_variable(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
 
 @COMMANDS.register("set callerid")
 async def set_callerid(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
-    from callcenter.sim.callerid import parse_callerid
-
     if len(argv) >= 3:
         ctx.pbx.set_caller(ctx.chan, parse_callerid(argv[2]))
     return AgiReply("200 result=1")
@@ -307,10 +319,8 @@ async def exec_app(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     app, data = argv[1], (argv[2] if len(argv) > 2 else "")
     if ctx.dead and app.lower() == "playback":
         return AgiReply("200 result=0", after=[("PLAYBACKSTATUS", "FAILED")])
-    from callcenter.sim.apps import run_app  # apps imports this module: resolve at call time
-
     saved = (ctx.chan.appl, ctx.chan.data)
-    outcome = await run_app(ctx.pbx, ctx.chan, app, data)
+    outcome = await ctx.pbx.run_app(ctx.chan, app, data)
     ctx.chan.appl, ctx.chan.data = saved
     return AgiReply("200 result=-1" if outcome is STOP and ctx.chan.soft_hangup else "200 result=0")
 
@@ -321,7 +331,7 @@ async def stream_file(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
         return usage()
     offset = _int(argv[4]) if len(argv) == 5 else 0
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(
             f"200 result=-1 endpos={played.samples + offset}",
             after=[("PLAYBACKSTATUS", "FAILED")],
@@ -340,7 +350,7 @@ async def control_stream_file(ctx: CommandContext, argv: Sequence[str]) -> AgiRe
     if len(argv) < 4:
         return usage()
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(f"200 result=-1 endpos={played.samples}", failure=True)
     res = ord(played.digit) if played.digit else 0
     return AgiReply(f"200 result={res} endpos={played.samples}")
@@ -351,7 +361,7 @@ async def get_option(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     if len(argv) not in (4, 5):
         return usage()
     played = await play(ctx, [argv[2]], argv[3])
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply(f"200 result=-1 endpos={played.samples}", failure=True)
     digit = played.digit
     if digit is None:
@@ -377,7 +387,7 @@ async def get_data(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
     if ctx.chan.soft_hangup:
         return AgiReply("200 result=-1")
     played = await play(ctx, [argv[2]], ANY_DIGIT)
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply("200 result=-1")
     pending = played.digit
     wait_ms = first_ms
@@ -410,7 +420,7 @@ async def wait_for_digit(ctx: CommandContext, argv: Sequence[str]) -> AgiReply:
 
 async def _say(ctx: CommandContext, files: list[str], escape: str) -> AgiReply:
     played = await play(ctx, files, escape)
-    if played.hungup:
+    if played.hungup or played.missing:
         return AgiReply("200 result=-1", failure=True)
     return AgiReply(f"200 result={ord(played.digit) if played.digit else 0}")
 
@@ -593,7 +603,7 @@ def _recorded_audio(speech: Samples | None, elapsed: float) -> Samples:
     return np.concatenate([speech, silence((total - speech.size) / SAMPLE_RATE)])
 
 
-def pbx_record_path(pbx: Pbx, name: str, fmt: str) -> Path:
+def pbx_record_path(pbx: AgiCore, name: str, fmt: str) -> Path:
     """Where RECORD FILE writes: Asterisk's spool folder maps to the simulator's spool dir,
     other absolute paths are used as given, relative ones go under <spool>/sounds."""
     spool = pbx.config.spool_dir

@@ -9,24 +9,36 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.pbx.frames import AmiFrame
 from callcenter.sim import events as ev
+from callcenter.sim.ami_session import AmiSession, event_tv, parse_event_mask
 from callcenter.sim.callerid import parse_callerid
 from callcenter.sim.channels import PEER, UNKNOWN, Channel, ChannelState, channel_fields
 from callcenter.sim.pbx import OriginateRequest, Pbx
 from callcenter.sim.queues import MemberResult
 
-if TYPE_CHECKING:
-    from callcenter.sim.ami_server import AmiServer, AmiSession
+
+class ActionServer(Protocol):
+    """The AMI server as its actions see it: the PBX, logins and security events."""
+
+    @property
+    def pbx(self) -> Pbx: ...
+
+    def check_login(self, session: AmiSession, frame: AmiFrame) -> bool: ...
+    def security_event(
+        self, session: AmiSession, event: str, severity: str, tail: ev.Pairs
+    ) -> None: ...
+    def session_fields(self, session: AmiSession) -> ev.Pairs: ...
+
 
 TRUE_VALUES = ("yes", "true", "y", "t", "1", "on")
 
 
 @dataclass
 class ActionContext:
-    server: AmiServer
+    server: ActionServer
     session: AmiSession
     frame: AmiFrame
 
@@ -94,7 +106,7 @@ def truthy(value: str) -> bool:
     return value.strip().lower() in TRUE_VALUES
 
 
-async def dispatch(server: AmiServer, session: AmiSession, frame: AmiFrame) -> None:
+async def dispatch(server: ActionServer, session: AmiSession, frame: AmiFrame) -> None:
     ctx = ActionContext(server, session, frame)
     name = (frame.get("Action") or "").strip()
     if not name:
@@ -120,9 +132,7 @@ async def dispatch(server: AmiServer, session: AmiSession, frame: AmiFrame) -> N
     await handler(ctx)
 
 
-def _tv(server: AmiServer, epoch: float) -> str:
-    from callcenter.sim.ami_server import event_tv
-
+def _tv(server: ActionServer, epoch: float) -> str:
     return event_tv(epoch)
 
 
@@ -131,8 +141,6 @@ def _tv(server: AmiServer, epoch: float) -> str:
 
 @action("Login")
 async def login(ctx: ActionContext) -> None:
-    from callcenter.sim.ami_server import parse_event_mask
-
     session, server = ctx.session, ctx.server
     if session.authenticated:
         ctx.ack("Already authenticated")
@@ -180,8 +188,6 @@ async def logoff(ctx: ActionContext) -> None:
 
 @action("Events")
 async def events_action(ctx: ActionContext) -> None:
-    from callcenter.sim.ami_server import parse_event_mask
-
     mask = parse_event_mask(ctx.header("EventMask"))
     if mask is None:
         ctx.error("Invalid event mask")

@@ -13,100 +13,16 @@ import contextlib
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_frame
+from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError
 from callcenter.sim import events as ev
+from callcenter.sim.ami_actions import dispatch
+from callcenter.sim.ami_session import BANNER, AmiSession, event_tv
+from callcenter.sim.pbx import Pbx
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+__all__ = ["AmiServer", "AmiSession"]
 
 log = logging.getLogger(__name__)
-
-BANNER = b"Asterisk Call Manager/11.0.0\r\n"
-EVENT_CLASSES = frozenset(
-    {
-        "system",
-        "call",
-        "log",
-        "verbose",
-        "command",
-        "agent",
-        "user",
-        "config",
-        "dtmf",
-        "reporting",
-        "cdr",
-        "dialplan",
-        "originate",
-        "agi",
-        "cc",
-        "aoc",
-        "test",
-        "security",
-        "message",
-    }
-)
-
-
-def event_tv(epoch: float) -> str:
-    """EventTV / SessionTV: `2026-11-23T11:18:35.019+0000`."""
-    moment = datetime.fromtimestamp(epoch, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
-
-
-def parse_event_mask(value: str) -> frozenset[str] | None:
-    """`on` -> every class, `off` -> none, else a comma list of classes; None if invalid."""
-    text = value.strip().lower()
-    if text in ("on", "yes", "true", "1", "all"):
-        return EVENT_CLASSES
-    if text in ("off", "no", "false", "0", "none", ""):
-        return frozenset()
-    classes = frozenset(part.strip() for part in text.split(",") if part.strip())
-    if "all" in classes:
-        return EVENT_CLASSES
-    return classes if classes <= EVENT_CLASSES else None
-
-
-@dataclass(eq=False)
-class AmiSession:
-    server: AmiServer
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    session_id: str
-    local_address: str
-    remote_address: str
-    started_epoch: float
-    authenticated: bool = False
-    username: str = ""
-    events: frozenset[str] = EVENT_CLASSES
-    challenge: str | None = None
-    closed: bool = False
-    frames_sent: int = 0
-    actions: asyncio.Queue[AmiFrame] = field(default_factory=asyncio.Queue)
-
-    def send(self, pairs: ev.Pairs | list[tuple[str, str]]) -> None:
-        if self.closed or self.writer.is_closing():
-            return
-        self.writer.write(encode_frame(pairs))
-        self.frames_sent += 1
-        self.server.frames_sent += 1
-
-    def send_event(self, pairs: ev.Pairs) -> None:
-        if not self.authenticated or self.server.silent:
-            return
-        privilege = dict(pairs[:2]).get("Privilege", "")
-        category = privilege.split(",")[0].lower()
-        if category and category not in self.events:
-            return
-        self.send(pairs)
-
-    def close(self) -> None:
-        self.closed = True
-        if not self.writer.is_closing():
-            self.writer.close()
 
 
 class AmiServer:
@@ -215,8 +131,6 @@ class AmiServer:
 
     async def _work(self, session: AmiSession) -> None:
         """Actions of one session run one at a time, in order, like Asterisk's session thread."""
-        from callcenter.sim.ami_actions import dispatch
-
         while not session.closed:
             frame = await session.actions.get()
             self.pbx.clock.sync()

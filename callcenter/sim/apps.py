@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
+from callcenter.sim.agi_client import run_agi
+from callcenter.sim.agi_commands import AgiCore
 from callcenter.sim.channels import (
     BUSY,
     CAUSE_BUSY,
@@ -28,17 +30,23 @@ from callcenter.sim.channels import (
     Channel,
     ChannelState,
 )
+from callcenter.sim.conference import Conferences
 from callcenter.sim.dialplan import AmdVerdict, is_true
 from callcenter.sim.outcomes import CONTINUE, STOP, Goto, Outcome
+from callcenter.sim.queue_app import QueueCore, queue_app
 from callcenter.sim.text import split_args
-
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
 
 log = logging.getLogger(__name__)
 
 
-App = Callable[["Pbx", Channel, str], Awaitable[Outcome]]
+class AppCore(AgiCore, QueueCore, Protocol):
+    """What the dialplan applications together need from the PBX."""
+
+    @property
+    def conferences(self) -> Conferences: ...
+
+
+App = Callable[[AppCore, Channel, str], Awaitable[Outcome]]
 
 DEFAULT_AMD = AmdVerdict("HUMAN", "HUMAN-800-800", 3.1)
 ANSWER_MEDIA_WAIT = 0.5
@@ -57,7 +65,7 @@ def _stopped(reason: str) -> Outcome | None:
     return None
 
 
-def resolve_goto(pbx: Pbx, chan: Channel, target: str) -> Goto | None:
+def resolve_goto(pbx: AppCore, chan: Channel, target: str) -> Goto | None:
     """`label`, `prio`, `exten,prio` or `context,exten,prio` -> a Goto (None if not found)."""
     parts = [p.strip() for p in target.split(",")]
     context, exten = chan.context, chan.exten
@@ -74,11 +82,11 @@ def resolve_goto(pbx: Pbx, chan: Channel, target: str) -> Goto | None:
     return None if priority is None else Goto((context, exten, priority))
 
 
-async def noop(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def noop(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return CONTINUE
 
 
-async def answer(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def answer(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     if chan.state == ChannelState.UP:
         return CONTINUE
     pbx.answer(chan)
@@ -86,7 +94,7 @@ async def answer(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return STOP if reason == HANGUP else CONTINUE
 
 
-async def wait(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def wait(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     try:
         seconds = float(data or 0)
     except ValueError:
@@ -97,13 +105,13 @@ async def wait(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return _stopped(reason) or CONTINUE
 
 
-def script_hangup_target(pbx: Pbx, chan: Channel) -> Outcome:
+def script_hangup_target(pbx: AppCore, chan: Channel) -> Outcome:
     """A simulated caller's script decided to hang up: jump to its `hangup` priority."""
     target = resolve_goto(pbx, chan, "hangup")
     return target if target is not None else STOP
 
 
-async def send_dtmf(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def send_dtmf(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     args = split_args(data)
     digits = args[0] if args else ""
     target = chan.local_peer
@@ -128,31 +136,31 @@ async def send_dtmf(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return CONTINUE
 
 
-async def hangup(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def hangup(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     if data.strip().isdigit():
         chan.hangup_cause = int(data.strip())
     return STOP
 
 
-async def set_variable(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def set_variable(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     name, sep, value = data.partition("=")
     if sep and name.strip():
         pbx.set_var(chan, name.strip(), value)
     return CONTINUE
 
 
-async def mixmonitor(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def mixmonitor(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     filename, _, options = data.partition(",")
     pbx.start_mixmonitor(chan, filename.strip(), options)
     return CONTINUE
 
 
-async def stop_mixmonitor(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def stop_mixmonitor(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     pbx.stop_mixmonitor(chan)
     return CONTINUE
 
 
-async def goto_if(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def goto_if(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     condition, _, branches = data.partition("?")
     when_true, _, when_false = branches.partition(":")
     branch = when_true if is_true(condition) else when_false
@@ -162,12 +170,12 @@ async def goto_if(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return target if target is not None else STOP
 
 
-async def goto(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def goto(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     target = resolve_goto(pbx, chan, data)
     return target if target is not None else STOP
 
 
-async def playback(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def playback(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     files = [f for f in split_args(data)[0].split("&") if f] if data else []
     pbx.start_media(chan)
     for name in files:
@@ -180,7 +188,7 @@ async def playback(pbx: Pbx, chan: Channel, data: str) -> Outcome:
 
 
 async def _indicate_and_wait(
-    pbx: Pbx, chan: Channel, data: str, indication: str, cause: int
+    pbx: AppCore, chan: Channel, data: str, indication: str, cause: int
 ) -> Outcome:
     chan.hangup_cause = cause
     pbx.set_state(chan, ChannelState.BUSY)
@@ -193,20 +201,20 @@ async def _indicate_and_wait(
     return STOP
 
 
-async def busy(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def busy(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return await _indicate_and_wait(pbx, chan, data, BUSY, CAUSE_BUSY)
 
 
-async def congestion(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def congestion(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return await _indicate_and_wait(pbx, chan, data, CONGESTION, CAUSE_CONGESTION)
 
 
-async def ringing(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def ringing(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     pbx.indicate(chan, RINGING)
     return CONTINUE
 
 
-def amd_verdict(pbx: Pbx, chan: Channel) -> AmdVerdict:
+def amd_verdict(pbx: AppCore, chan: Channel) -> AmdVerdict:
     """What the other side sounds like: the called party's extension (or endpoint) says."""
     peer = chan.local_peer
     if peer is not None and peer.extension is not None and peer.extension.amd is not None:
@@ -215,7 +223,7 @@ def amd_verdict(pbx: Pbx, chan: Channel) -> AmdVerdict:
     return verdict if isinstance(verdict, AmdVerdict) else DEFAULT_AMD
 
 
-async def amd(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def amd(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     verdict = amd_verdict(pbx, chan)
     reason = await chan.wait(pbx.clock, verdict.seconds)
     if reason == HANGUP:
@@ -227,7 +235,7 @@ async def amd(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return CONTINUE
 
 
-async def music_on_hold(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def music_on_hold(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     args = split_args(data)
     moh_class = args[0] if args and args[0] else "default"
     try:
@@ -243,7 +251,7 @@ async def music_on_hold(pbx: Pbx, chan: Channel, data: str) -> Outcome:
 CHANSPY_SCAN_SECONDS = 1.0
 
 
-async def chanspy(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def chanspy(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     """ChanSpy(prefix,options): spy on a live channel whose name starts with `prefix`
     (ChanSpyStart), until the spyer hangs up or, with the `E` option, the spyee does
     (ChanSpyStop). With no such channel it keeps scanning, as Asterisk does."""
@@ -274,7 +282,7 @@ async def chanspy(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return STOP if reason == HANGUP else CONTINUE
 
 
-async def voicemail(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def voicemail(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     """Greeting, then the message until '#' or hangup (at most 5 minutes)."""
     pbx.start_media(chan)
     reason = await chan.wait(pbx.clock, pbx.sounds.seconds("vm-intro"))
@@ -294,21 +302,17 @@ async def voicemail(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return CONTINUE
 
 
-async def agi(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def agi(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return await run_agi(pbx, chan, data)
 
 
-async def queue(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def queue(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return await queue_app(pbx, chan, data)
 
 
-async def confbridge(pbx: Pbx, chan: Channel, data: str) -> Outcome:
+async def confbridge(pbx: AppCore, chan: Channel, data: str) -> Outcome:
     return await pbx.conferences.join(chan, split_args(data)[0] if data else "")
 
-
-# imported here, after the helpers above that these modules use
-from callcenter.sim.agi_client import run_agi  # noqa: E402
-from callcenter.sim.queue_app import queue_app  # noqa: E402
 
 APPS: dict[str, App] = {
     "noop": noop,
@@ -335,7 +339,7 @@ APPS: dict[str, App] = {
 }
 
 
-async def run_app(pbx: Pbx, chan: Channel, name: str, data: str) -> Outcome:
+async def run_app(pbx: AppCore, chan: Channel, name: str, data: str) -> Outcome:
     app = APPS.get(name.lower())
     if app is None:
         # Asterisk: "No application 'X' for extension" ends the channel's dialplan

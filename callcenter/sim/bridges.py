@@ -1,23 +1,14 @@
-"""Bridges: the mixing rooms channels talk in (two-party calls, conferences)."""
+"""Bridges: the mixing rooms channels talk in (two-party calls, conferences).
+
+`Bridge` itself is defined next to `Channel` (each refers to the other); this module holds
+what describes a bridge in AMI events.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from callcenter.sim.channels import Bridge
 
-from callcenter.sim.channels import UNKNOWN, Channel
-
-
-@dataclass(eq=False)
-class Bridge:
-    uniqueid: str
-    type: str = "basic"
-    technology: str = "simple_bridge"
-    creator: str = UNKNOWN
-    name: str = UNKNOWN
-    channels: list[Channel] = field(default_factory=list)
-    created: float = 0.0
-    destroyed: bool = False
-    phantoms: int = 0  # members without channels of their own (ConfBridge's announcer)
+__all__ = ["Bridge", "bridge_fields"]
 
 
 def bridge_fields(bridge: Bridge, count: int | None = None) -> list[tuple[str, str]]:

@@ -14,16 +14,21 @@ import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from callcenter.sim.apps import DTMF_DIGIT_SECONDS
 from callcenter.sim.channels import SCRIPT, Channel
-from callcenter.sim.clock import Timer
+from callcenter.sim.clock import Clock, Timer
 from callcenter.sim.dialplan import Extension, Step
 from callcenter.sim.wav import Samples, conversation, read_wav_8k
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class Timed(Protocol):
+    """All a caller's script needs from the PBX: its clock."""
+
+    @property
+    def clock(self) -> Clock: ...
+
 
 CALLERS_CONTEXT = "callers"
 SECONDS_PER_DIGIT = DTMF_DIGIT_SECONDS
@@ -124,20 +129,20 @@ class CallerBehaviour:
         return None
 
     # hooks called by the Queue application on the caller's `;1`
-    def queue_joined(self, pbx: Pbx, chan: Channel) -> None:
+    def queue_joined(self, pbx: Timed, chan: Channel) -> None:
         self.queue = self.queue or chan.variables.get("IVR_TARGET") or "?"
         self.joined_at = pbx.clock.now()
         chan.dtmf.clear()
         if self.script.patience is not None:
             self._after(pbx, chan, self.script.patience, lambda: self.connected_at is None)
 
-    def queue_left(self, pbx: Pbx, chan: Channel) -> None:
+    def queue_left(self, pbx: Timed, chan: Channel) -> None:
         self.left_queue_at = pbx.clock.now()
         if chan.soft_hangup and self.connected_at is None:
             self.abandoned = True
         self._cancel()
 
-    def agent_connected(self, pbx: Pbx, chan: Channel) -> None:
+    def agent_connected(self, pbx: Timed, chan: Channel) -> None:
         self.connected_at = pbx.clock.now()
         self._cancel()
         if self.script.talk_time is not None:
@@ -151,7 +156,7 @@ class CallerBehaviour:
             return read_wav_8k(item)
         return conversation(float(item), seed=self.serial)
 
-    def _after(self, pbx: Pbx, chan: Channel, seconds: float, still: Callable[[], bool]) -> None:
+    def _after(self, pbx: Timed, chan: Channel, seconds: float, still: Callable[[], bool]) -> None:
         def fire() -> None:
             if not still():
                 return

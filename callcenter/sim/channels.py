@@ -11,13 +11,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING
 
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock
 from callcenter.sim.dialplan import Extension
-
-if TYPE_CHECKING:
-    from callcenter.sim.bridges import Bridge
 
 UNKNOWN = "<unknown>"
 
@@ -104,6 +100,21 @@ ALWAYS = frozenset({HANGUP, GOTO})
 
 
 @dataclass(eq=False)
+class Bridge:
+    """A mixing room channels talk in (two-party calls, conferences); see `bridges`."""
+
+    uniqueid: str
+    type: str = "basic"
+    technology: str = "simple_bridge"
+    creator: str = UNKNOWN
+    name: str = UNKNOWN
+    channels: list[Channel] = field(default_factory=list)
+    created: float = 0.0
+    destroyed: bool = False
+    phantoms: int = 0  # members without channels of their own (ConfBridge's announcer)
+
+
+@dataclass(eq=False)
 class Channel:
     name: str
     uniqueid: str
@@ -179,7 +190,7 @@ class Channel:
         return None
 
     async def wait(
-        self, clock: SimClock, seconds: float | None, accept: frozenset[str] = frozenset()
+        self, clock: Clock, seconds: float | None, accept: frozenset[str] = frozenset()
     ) -> str:
         """Wait up to `seconds` (None: forever) for a reason in `accept`, hangup or goto.
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.bridges import Bridge
 from callcenter.sim.channels import PEER, Channel, ChannelState
+from callcenter.sim.core import BridgeControl, ChannelControl, Runtime
 from callcenter.sim.outcomes import CONTINUE, STOP, Outcome
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class ConferenceCore(Runtime, ChannelControl, BridgeControl, Protocol):
+    """What conference rooms need: channels and bridges."""
+
 
 BRIDGE_SETUP = 0.02  # ConfBridge creates the bridge ~20 ms after answering (s8)
 ONLY_PERSON = 3.162  # "you are currently the only person in this conference" (s8)
@@ -39,7 +42,7 @@ class Room:
 
 
 class Conferences:
-    def __init__(self, pbx: Pbx) -> None:
+    def __init__(self, pbx: ConferenceCore) -> None:
         self.pbx = pbx
         self.rooms: dict[str, Room] = {}
 
@@ -155,7 +158,7 @@ class Conferences:
         return bool(targets)
 
 
-def _destroy_after(pbx: Pbx, chan: Channel, bridge: Bridge) -> Callable[[Channel], None]:
+def _destroy_after(pbx: ConferenceCore, chan: Channel, bridge: Bridge) -> Callable[[Channel], None]:
     """BridgeDestroy once the last participant's Hangup has been sent."""
 
     def watch(gone: Channel) -> None:

@@ -1,7 +1,7 @@
 """The dialplans the simulator ships.
 
 `lab_dialplan` is the lab's extensions.conf, used when the transcripts were captured
-(../shared/asterisk-transcripts/lab-extensions.conf), so conformance tests replay the same
+(tests/fixtures/asterisk/lab-extensions.conf), so conformance tests replay the same
 Newexten sequence. `default_dialplan` is what the demo and end-to-end tests run: the lab's
 8-800 entry (AGI IVR, then Queue(${IVR_TARGET})), plus what the platform relies on:
 - FastAGI down (AGISTATUS != SUCCESS): the caller still reaches queue line1;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.channels import (
@@ -21,10 +21,19 @@ from callcenter.sim.channels import (
     Channel,
     ChannelState,
 )
+from callcenter.sim.core import (
+    REASON_ANSWERED,
+    REASON_BUSY,
+    REASON_CONGESTION,
+    REASON_HANGUP,
+    REASON_NO_ANSWER,
+    ChannelControl,
+    Dialling,
+    OriginateRequest,
+    OriginateResult,
+    Runtime,
+)
 from callcenter.sim.dialplan import AmdVerdict
-
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import OriginateRequest, OriginateResult, Pbx
 
 
 @dataclass
@@ -53,7 +62,14 @@ class Endpoints:
         return phone or Phone()
 
 
-def _new_tech_channel(pbx: Pbx, tech: str, resource: str, linkedid: str | None) -> Channel:
+class PhoneCore(Runtime, ChannelControl, Dialling, Protocol):
+    """What a phone needs from the PBX: its channel, and dialling for Originate."""
+
+    @property
+    def endpoints(self) -> Endpoints: ...
+
+
+def _new_tech_channel(pbx: PhoneCore, tech: str, resource: str, linkedid: str | None) -> Channel:
     endpoint = resource.split("@")[0]
     chan = pbx.new_channel(
         f"{tech}/{endpoint}-{pbx.ids.tech_suffix()}",
@@ -68,18 +84,18 @@ def _new_tech_channel(pbx: Pbx, tech: str, resource: str, linkedid: str | None) 
     return chan
 
 
-def dial_endpoint(pbx: Pbx, interface: str, *, caller: Channel) -> Channel:
+def dial_endpoint(pbx: PhoneCore, interface: str, *, caller: Channel) -> Channel:
     tech, _, resource = interface.partition("/")
     chan = _new_tech_channel(pbx, tech, resource, caller.linkedid)
     chan.caller = caller.caller.copy()
     return chan
 
 
-def start_endpoint(pbx: Pbx, chan: Channel) -> None:
+def start_endpoint(pbx: PhoneCore, chan: Channel) -> None:
     pbx.spawn(_phone(pbx, chan), name=f"phone {chan.name}")
 
 
-async def _phone(pbx: Pbx, chan: Channel) -> None:
+async def _phone(pbx: PhoneCore, chan: Channel) -> None:
     phone = chan.script if isinstance(chan.script, Phone) else Phone()
     reason = await chan.wait(pbx.clock, 0.05)
     if reason == HANGUP or chan.hungup:
@@ -103,17 +119,8 @@ async def _phone(pbx: Pbx, chan: Channel) -> None:
 
 
 async def originate_tech(
-    pbx: Pbx, request: OriginateRequest, tech: str, resource: str
+    pbx: PhoneCore, request: OriginateRequest, tech: str, resource: str
 ) -> OriginateResult:
-    from callcenter.sim.pbx import (
-        REASON_ANSWERED,
-        REASON_BUSY,
-        REASON_CONGESTION,
-        REASON_HANGUP,
-        REASON_NO_ANSWER,
-        OriginateResult,
-    )
-
     chan = _new_tech_channel(pbx, tech, resource, None)
     for name, value in reversed(request.variables):
         pbx.set_var(chan, name, value)
@@ -125,9 +132,9 @@ async def originate_tech(
     status = await pbx.wait_dial(chan, request.timeout)
     if status == "ANSWER":
         pbx.emit(ev.dial_event("DialEnd", None, chan, [("DialStatus", "ANSWER")]))
-        pbx._report_originate(request, chan, REASON_ANSWERED)
+        pbx.report_originate(request, chan, REASON_ANSWERED)
         if request.application:
-            pbx.spawn(pbx._run_originated_app(chan, request), name=f"app {chan.name}")
+            pbx.spawn(pbx.run_originated_app(chan, request), name=f"app {chan.name}")
         else:
             pbx.start_pbx(
                 chan, request.context or "default", request.exten or "s", request.priority
@@ -138,6 +145,6 @@ async def originate_tech(
     pbx.emit(ev.dial_event("DialEnd", None, chan, [("DialStatus", status)]))
     if status == "NOANSWER":
         chan.hangup_cause = 19
-    pbx._report_originate(request, None, code)
+    pbx.report_originate(request, None, code)
     pbx.hangup(chan)
     return OriginateResult(code, None)

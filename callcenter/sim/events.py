@@ -1,7 +1,7 @@
 """Builders for the AMI events the simulator sends, field for field as Asterisk 22 sends them.
 
 Each function returns the frame's key/value pairs in wire order; names, order and texts are
-taken from the real transcripts in ../shared/asterisk-transcripts.
+taken from the real transcripts in tests/fixtures/asterisk.
 """
 
 from __future__ import annotations

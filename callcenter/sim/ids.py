@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock
 
 
 class IdAllocator:
@@ -17,7 +17,7 @@ class IdAllocator:
     technology another one.
     """
 
-    def __init__(self, clock: SimClock, rng: random.Random) -> None:
+    def __init__(self, clock: Clock, rng: random.Random) -> None:
         self._clock = clock
         self._rng = rng
         self._uniqueid = 0

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from callcenter.asterisk.ami import AmiClient
 from callcenter.ports.pbx import PbxLinkStatus, PbxState
-from callcenter.sim.scenarios import load_scenario
+from callcenter.sim.clock import Clock
+from callcenter.sim.scenarios import Scenario, load_scenario
 from callcenter.sim.simulator import Simulator
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class SimulatorLink:
         inbound_number: str,
         demo_scenario: str | None = "demo",
         time_scale: float = 1.0,
+        clock: Clock | None = None,
     ) -> None:
         self.client = client
         self._ami_users = {ami_username: ami_secret}
@@ -42,6 +44,7 @@ class SimulatorLink:
         self._inbound_number = inbound_number
         self._demo_scenario = demo_scenario
         self._time_scale = time_scale
+        self._clock = clock
         self.simulator: Simulator | None = None
         self._demo: asyncio.Task[None] | None = None
 
@@ -67,6 +70,7 @@ class SimulatorLink:
             agi_port=self._agi_port,
             recordings_dir=self._recordings_dir,
             time_scale=self._time_scale,
+            clock=self._clock,
             ami_users=self._ami_users,
             inbound_number=self._inbound_number,
         )
@@ -79,7 +83,7 @@ class SimulatorLink:
             scenario = load_scenario(self._demo_scenario)
             self._demo = asyncio.create_task(self._run_demo(sim, scenario), name="demo-traffic")
 
-    async def _run_demo(self, sim: Simulator, scenario: object) -> None:
+    async def _run_demo(self, sim: Simulator, scenario: Scenario) -> None:
         try:
             await self.client.wait_connected(30)
             summary = await sim.run_scenario(scenario)

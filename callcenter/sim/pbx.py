@@ -17,7 +17,6 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +39,23 @@ from callcenter.sim.channels import (
     ChannelState,
     Party,
 )
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock
+from callcenter.sim.conference import Conferences
+from callcenter.sim.core import (
+    REASON_ANSWERED,
+    REASON_BUSY,
+    REASON_CONGESTION,
+    REASON_FAILED,
+    REASON_NO_ANSWER,
+    OriginateRequest,
+    OriginateResult,
+    PbxConfig,
+)
 from callcenter.sim.dialplan import Dialplan, Extension, substitute, variable_lookup
+from callcenter.sim.endpoints import Endpoints, originate_tech
 from callcenter.sim.ids import IdAllocator
-from callcenter.sim.outcomes import CONTINUE, STOP, Goto
+from callcenter.sim.outcomes import CONTINUE, STOP, Goto, Outcome
+from callcenter.sim.queue_app import QueueManager
 from callcenter.sim.recording import Recording, close, write
 from callcenter.sim.sounds import SoundLibrary
 
@@ -51,70 +63,24 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[ev.Pairs], None]
 
-# OriginateResponse Reason codes (AST_CONTROL_*): 0 failed / no such, 1 hangup, 3 no answer,
-# 4 answered, 5 busy, 8 congestion.
-REASON_FAILED = 0
-REASON_HANGUP = 1
-REASON_NO_ANSWER = 3
-REASON_ANSWERED = 4
-REASON_BUSY = 5
-REASON_CONGESTION = 8
-
-
-@dataclass
-class PbxConfig:
-    """Knobs of the simulated PBX (see `Simulator` for what each is for)."""
-
-    recordings_dir: Path
-    spool_dir: Path
-    agi_host: str = "127.0.0.1"
-    agi_port: int = 4573
-    queue_music_on_hold: bool = True
-    fastagi_connect_timeout: float = 5.0  # real seconds
-    record_audio: bool = True  # False: recordings are written header-only (load tests)
-    system_name: str = ""
-
-
-@dataclass
-class OriginateRequest:
-    channel: str
-    context: str | None = None
-    exten: str | None = None
-    priority: int = 1
-    application: str | None = None
-    data: str = ""
-    caller: Party = field(default_factory=Party)
-    timeout: float = 30.0
-    variables: list[tuple[str, str]] = field(default_factory=list)
-    channel_id: str | None = None
-    other_channel_id: str | None = None
-    action_id: str | None = None
-    report: bool = True  # send OriginateResponse (AMI Originate); call files do not
-    script: object | None = None  # behaviour attached to the originated channel pair
-    callee_extension: Extension | None = None  # what `;2` runs, if not from the dialplan
-
-
-@dataclass
-class OriginateResult:
-    reason: int
-    channel: Channel | None
-
-    @property
-    def success(self) -> bool:
-        return self.reason == REASON_ANSWERED
-
-
-@dataclass
-class DialOutcome:
-    status: str  # ANSWER / BUSY / CONGESTION / NOANSWER / CANCEL / CHANUNAVAIL
-    reason: int
+__all__ = [
+    "REASON_ANSWERED",
+    "REASON_BUSY",
+    "REASON_CONGESTION",
+    "REASON_FAILED",
+    "REASON_NO_ANSWER",
+    "OriginateRequest",
+    "OriginateResult",
+    "Pbx",
+    "PbxConfig",
+]
 
 
 class Pbx:
     def __init__(
         self,
         *,
-        clock: SimClock,
+        clock: Clock,
         rng: random.Random,
         dialplan: Dialplan,
         sounds: SoundLibrary,
@@ -141,11 +107,7 @@ class Pbx:
         self.frames_emitted = 0
         self.events_per_call: Counter[str] = Counter()
         self.call_watchers: list[Callable[[Channel], None]] = []  # told when a channel ends
-        # filled by the modules that own them (avoids import cycles)
-        from callcenter.sim.conference import Conferences
-        from callcenter.sim.endpoints import Endpoints
-        from callcenter.sim.queue_app import QueueManager
-
+        # the peers that keep state of their own see the PBX only through core's Protocols
         self.queues = QueueManager(self)
         self.conferences = Conferences(self)
         self.endpoints = Endpoints()
@@ -675,8 +637,6 @@ class Pbx:
         """Manager Originate (async): dial, then run the target on the answered channel."""
         tech, _, resource = request.channel.partition("/")
         if tech.lower() != "local":
-            from callcenter.sim.endpoints import originate_tech
-
             return await originate_tech(self, request, tech, resource)
         target, _, options = resource.partition("/")
         exten, _, context = target.partition("@")
@@ -710,9 +670,9 @@ class Pbx:
         status = await self.wait_dial(one, request.timeout)
         if status == "ANSWER":
             self.emit(ev.dial_event("DialEnd", None, one, [("DialStatus", "ANSWER")]))
-            self._report_originate(request, one, REASON_ANSWERED)
+            self.report_originate(request, one, REASON_ANSWERED)
             if request.application:
-                self.spawn(self._run_originated_app(one, request), name=f"app {one.name}")
+                self.spawn(self.run_originated_app(one, request), name=f"app {one.name}")
             else:
                 self.start_pbx(
                     one, request.context or "default", request.exten or "s", request.priority
@@ -731,7 +691,7 @@ class Pbx:
         if status == "NOANSWER":
             one.hangup_cause = CAUSE_NO_ANSWER
             self.request_hangup(two, CAUSE_NO_ANSWER)
-        self._report_originate(request, None, reason)
+        self.report_originate(request, None, reason)
         self.hangup(one)
         return OriginateResult(reason, None)
 
@@ -741,7 +701,7 @@ class Pbx:
         """Local channel to an extension that does not exist: both halves die at once."""
         for chan in (two, one):
             if chan is one:
-                self._report_originate(request, None, REASON_FAILED)
+                self.report_originate(request, None, REASON_FAILED)
             chan.hungup = True
             chan.soft_hangup = True
             self.emit(ev.hangup(chan))
@@ -751,7 +711,10 @@ class Pbx:
         self.device_state(two.device, "INVALID")
         return OriginateResult(REASON_FAILED, None)
 
-    async def _run_originated_app(self, chan: Channel, request: OriginateRequest) -> None:
+    async def run_app(self, chan: Channel, app: str, data: str) -> Outcome:
+        return await run_app(self, chan, app, data)
+
+    async def run_originated_app(self, chan: Channel, request: OriginateRequest) -> None:
         """Originate with Application=: the app runs on the answered channel, no dialplan."""
         chan.appl, chan.data = request.application or "", request.data
         chan.pbx_running = True
@@ -768,7 +731,7 @@ class Pbx:
             return
         self.hangup(chan)
 
-    def _report_originate(
+    def report_originate(
         self, request: OriginateRequest, chan: Channel | None, reason: int
     ) -> None:
         if not request.report:

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from callcenter.sim import events as ev
 from callcenter.sim.channels import DIGIT, PEER, QUEUE, Channel, ChannelState
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock
+from callcenter.sim.core import BridgeControl, ChannelControl, MediaControl, Runtime
+from callcenter.sim.endpoints import PhoneCore, dial_endpoint, start_endpoint
 from callcenter.sim.outcomes import CONTINUE, STOP, Outcome
 from callcenter.sim.queues import (
     CallQueue,
@@ -27,10 +31,20 @@ from callcenter.sim.queues import (
     QueueConfig,
     choose_members,
 )
-from callcenter.sim.text import split_args
 
-if TYPE_CHECKING:
-    from callcenter.sim.pbx import Pbx
+
+class QueueHost(Runtime, ChannelControl, Protocol):
+    """What the queues' bookkeeping needs: channels (member status) and events."""
+
+
+class QueueCore(PhoneCore, MediaControl, BridgeControl, Protocol):
+    """What the Queue() application needs: ringing members, bridging, hold music."""
+
+    @property
+    def queues(self) -> QueueManager: ...
+
+
+log = logging.getLogger(__name__)
 
 QUEUE_VARS = (
     "ANSWEREDTIME",
@@ -51,7 +65,7 @@ def member_device(interface: str) -> str:
 
 
 class QueueManager:
-    def __init__(self, pbx: Pbx) -> None:
+    def __init__(self, pbx: QueueHost) -> None:
         self.pbx = pbx
         self.configs: list[QueueConfig] = []
         self.queues: dict[str, CallQueue] = {}
@@ -205,10 +219,42 @@ class _Leg:
     task: asyncio.Task[str]
 
 
-async def queue_app(pbx: Pbx, chan: Channel, data: str) -> Outcome:
-    """Queue(name[,options[,URL[,announceoverride[,timeout]]]])."""
-    args = split_args(data) + [""] * 5
-    name, options, timeout_s = args[0], args[1], args[4]
+QUEUE_ARGS = 9  # queuename,options,URL,announceoverride,timeout,AGI,gosub,rule,position
+QUEUE_USAGE = (
+    "Queue requires an argument: queuename[,options[,URL[,announceoverride[,timeout"
+    "[,agi[,gosub[,rule[,position]]]]]]]]"
+)
+
+
+def queue_args(data: str) -> list[str]:
+    """Queue()'s arguments as Asterisk 22 splits them (AST_STANDARD_APP_ARGS, 9 slots): the
+    last slot, position, takes the rest of the text, commas and all."""
+    parts = data.split(",", QUEUE_ARGS - 1) if data else []
+    return [part.strip() for part in parts] + [""] * (QUEUE_ARGS - len(parts))
+
+
+def _atoi(text: str) -> int:
+    """C's atoi: the leading (signed) digits, 0 when there are none (",5" -> 0)."""
+    match = re.match(r"\s*([-+]?\d+)", text)
+    return int(match[1]) if match else 0
+
+
+async def queue_app(pbx: QueueCore, chan: Channel, data: str) -> Outcome:
+    """Queue(queuename[,options[,URL[,announceoverride[,timeout[,AGI[,gosub[,rule[,position]]]]]]]])."""
+    args = queue_args(data)
+    name, options, timeout_s, position_text = args[0], args[1], args[4], args[8]
+    if not name:
+        log.warning(QUEUE_USAGE)
+        return STOP
+    position = _atoi(position_text) if position_text else 0
+    if position < 0:
+        log.warning(
+            "Invalid position '%s' given for call to queue '%s'. "
+            "Assuming no preference for position",
+            position_text,
+            name,
+        )
+        position = 0
     queue = pbx.queues.get(name)
     if queue is None:
         pbx.set_var(chan, "QUEUESTATUS", "UNKNOWN")
@@ -224,7 +270,7 @@ async def queue_app(pbx: Pbx, chan: Channel, data: str) -> Outcome:
         joined_epoch=int(clock.epoch()),
         prio=int(prio_text) if prio_text.lstrip("-").isdigit() else 0,
     )
-    position = queue.join(entry)
+    position = queue.join(entry, position)
     chan.dtmf.clear()  # keys from the IVR stage were consumed there
     manager.refresh_callers(queue)
     pbx.emit(
@@ -242,7 +288,7 @@ async def queue_app(pbx: Pbx, chan: Channel, data: str) -> Outcome:
     return await _QueueCall(pbx, chan, queue, entry, options, expire).run()
 
 
-def _script_hook(pbx: Pbx, chan: Channel, name: str) -> None:
+def _script_hook(pbx: QueueCore, chan: Channel, name: str) -> None:
     script = chan.script
     hook = getattr(script, name, None)
     if callable(hook):
@@ -254,7 +300,7 @@ class _QueueCall:
 
     def __init__(
         self,
-        pbx: Pbx,
+        pbx: QueueCore,
         chan: Channel,
         queue: CallQueue,
         entry: QueueCaller,
@@ -269,7 +315,7 @@ class _QueueCall:
         self.expire = expire
 
     @property
-    def clock(self) -> SimClock:
+    def clock(self) -> Clock:
         return self.pbx.clock
 
     def hold_seconds(self) -> int:
@@ -364,8 +410,6 @@ class _QueueCall:
             )
             start_dialplan = (two, context, exten)
         else:
-            from callcenter.sim.endpoints import dial_endpoint
-
             one = dial_endpoint(pbx, interface, caller=chan)
             start_dialplan = None
         view = dataclasses.replace(one, exten=chan.exten, connected=chan.caller.copy())
@@ -380,8 +424,6 @@ class _QueueCall:
         if start_dialplan is not None:
             pbx.start_pbx(*start_dialplan)
         else:
-            from callcenter.sim.endpoints import start_endpoint
-
             start_endpoint(pbx, one)
         timeout = queue.config.timeout
         if self.expire is not None:

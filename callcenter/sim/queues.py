@@ -193,11 +193,17 @@ class CallQueue:
         )
 
     # --- callers ---------------------------------------------------------------------
-    def join(self, caller: QueueCaller) -> int:
-        """Insert by priority (higher first, then arrival); returns the 1-based position."""
+    def join(self, caller: QueueCaller, position: int = 0) -> int:
+        """Insert by priority (higher first, then arrival); returns the 1-based position.
+
+        `position` (Queue()'s 9th argument, 0: none) puts the caller at that place at most,
+        never ahead of a caller of higher priority (app_queue.c join_queue)."""
         index = len(self.callers)
         for i, other in enumerate(self.callers):
             if caller.prio > other.prio:
+                index = i
+                break
+            if position and caller.prio >= other.prio and position <= i + 1:
                 index = i
                 break
         self.callers.insert(index, caller)

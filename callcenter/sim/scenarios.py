@@ -27,18 +27,43 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callcenter.sim.callers import CallerScript, KeyPress
-from callcenter.sim.parties import CalledParty, Duration, Operator, Outcome
+from callcenter.sim.clock import Clock
+from callcenter.sim.parties import CalledParties, CalledParty, Duration, Operator, Outcome
+from callcenter.sim.results import CallResult, Summary
 
-if TYPE_CHECKING:
-    from callcenter.sim.simulator import CallHandle, Simulator, Summary
+
+class PlacedCall(Protocol):
+    async def wait(self) -> CallResult: ...
+
+
+class ScenarioTarget(Protocol):
+    """The simulator as a scenario drives it: operators, called parties, inbound calls."""
+
+    @property
+    def seed(self) -> int: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def called_parties(self) -> CalledParties: ...
+
+    def add_operator(
+        self,
+        operator: Operator,
+        queues: Sequence[str] = (),
+        *,
+        penalty: int = 0,
+        paused: bool = False,
+    ) -> None: ...
+    async def place_inbound_call(self, script: CallerScript) -> PlacedCall: ...
 
 
 class ScenarioError(ValueError):
@@ -210,7 +235,7 @@ def bundled() -> list[str]:
 
 
 class ScenarioRunner:
-    def __init__(self, sim: Simulator, scenario: Scenario) -> None:
+    def __init__(self, sim: ScenarioTarget, scenario: Scenario) -> None:
         self.sim = sim
         self.scenario = scenario
         seed = scenario.seed if scenario.seed is not None else sim.seed
@@ -229,12 +254,10 @@ class ScenarioRunner:
             sim.called_parties.default = lambda _rng: scenario.called_party(rng)
 
     async def run(self, duration: float | None = None) -> Summary:
-        from callcenter.sim.simulator import Summary
-
         self.setup()
         clock = self.sim.clock
         end = clock.now() + (duration if duration is not None else self.scenario.duration)
-        handles: list[CallHandle] = []
+        handles: list[PlacedCall] = []
         while True:
             gap = self.scenario.arrivals.gaps(self.rng)
             if clock.now() + gap >= end:

@@ -16,17 +16,15 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections import Counter
 from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from callcenter.sim.ami_server import AmiServer
 from callcenter.sim.callers import CALLERS_CONTEXT, CallerBehaviour, CallerScript
 from callcenter.sim.channels import Channel, Party
-from callcenter.sim.clock import SimClock
+from callcenter.sim.clock import Clock, SimClock
 from callcenter.sim.dialplan import Dialplan, Extension, Step
 from callcenter.sim.dialplans import default_dialplan, supervisor_extension
 from callcenter.sim.endpoints import Phone
@@ -39,26 +37,11 @@ from callcenter.sim.parties import (
 )
 from callcenter.sim.pbx import OriginateRequest, Pbx, PbxConfig
 from callcenter.sim.queues import MemberResult, QueueConfig, lab_queue_configs
+from callcenter.sim.results import CallOutcome, CallResult, Summary
+from callcenter.sim.scenarios import Scenario, ScenarioRunner
 from callcenter.sim.sounds import SoundLibrary
 
-
-class CallOutcome(StrEnum):
-    CLOSED_BY_IVR = "closed_by_ivr"  # the IVR ended the call (no queue)
-    HUNG_UP_IN_IVR = "hung_up_in_ivr"  # the caller hung up before reaching a queue
-    ANSWERED = "answered"  # an operator took it
-    ABANDONED = "abandoned"  # the caller gave up waiting in a queue
-    UNANSWERED = "unanswered"  # left a queue without an operator (timeout, transfer)
-    FAILED = "failed"  # never got through (originate failed)
-
-
-@dataclass
-class CallResult:
-    uniqueid: str
-    linkedid: str
-    call_uuid: str
-    outcome: CallOutcome
-    queue: str | None
-    wait_seconds: float | None  # time in queue (simulated seconds)
+__all__ = ["CallHandle", "CallOutcome", "CallResult", "Simulator", "Summary"]
 
 
 @dataclass
@@ -140,35 +123,6 @@ class CallHandle:
         )
 
 
-@dataclass
-class Summary:
-    calls: int = 0
-    closed_by_ivr: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    avg_wait: float = 0.0  # mean simulated seconds in queue, over calls that joined one
-    hung_up_in_ivr: int = 0
-    unanswered: int = 0
-    failed: int = 0
-    results: list[CallResult] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, results: Sequence[CallResult]) -> Summary:
-        waits = [r.wait_seconds for r in results if r.wait_seconds is not None]
-        count = Counter(r.outcome for r in results)
-        return cls(
-            calls=len(results),
-            closed_by_ivr=count.get(CallOutcome.CLOSED_BY_IVR, 0),
-            answered=count.get(CallOutcome.ANSWERED, 0),
-            abandoned=count.get(CallOutcome.ABANDONED, 0),
-            hung_up_in_ivr=count.get(CallOutcome.HUNG_UP_IN_IVR, 0),
-            unanswered=count.get(CallOutcome.UNANSWERED, 0),
-            failed=count.get(CallOutcome.FAILED, 0),
-            avg_wait=sum(waits) / len(waits) if waits else 0.0,
-            results=list(results),
-        )
-
-
 class Simulator:
     def __init__(
         self,
@@ -189,7 +143,10 @@ class Simulator:
         queue_music_on_hold: bool = True,
         record_audio: bool = True,
         epoch: float | None = None,
+        clock: Clock | None = None,
     ) -> None:
+        """`clock`: simulated time to run on (a test's `VirtualClock`); by default a
+        `SimClock` running `time_scale` times real time."""
         self.ami_host = ami_host
         self._ami_port = ami_port
         self.agi_host = agi_host
@@ -214,7 +171,8 @@ class Simulator:
         self.default_operator = Operator("default", answer_after=3.0)
         self._pbx: Pbx | None = None
         self._ami: AmiServer | None = None
-        self._clock: SimClock | None = None
+        self._given_clock = clock
+        self._clock: Clock | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     async def __aenter__(self) -> Simulator:
@@ -225,7 +183,7 @@ class Simulator:
         await self.stop()
 
     async def start(self) -> None:
-        self._clock = SimClock(self.time_scale, epoch=self.epoch)
+        self._clock = self._given_clock or SimClock(self.time_scale, epoch=self.epoch)
         base = self._dialplan or default_dialplan(self.agi_url, inbound_number=self.inbound_number)
         plan = base.merge(self._dynamic_contexts())
         config = PbxConfig(
@@ -267,7 +225,7 @@ class Simulator:
         return self._ami
 
     @property
-    def clock(self) -> SimClock:
+    def clock(self) -> Clock:
         return self.pbx.clock
 
     @property
@@ -383,9 +341,7 @@ class Simulator:
         attached.cancel()
         return CallHandle(behaviour, task, pbx)
 
-    async def run_scenario(self, scenario: Any, duration: float | None = None) -> Summary:
-        from callcenter.sim.scenarios import ScenarioRunner
-
+    async def run_scenario(self, scenario: Scenario, duration: float | None = None) -> Summary:
         return await ScenarioRunner(self, scenario).run(duration)
 
     # --- test hooks and counters -------------------------------------------------------------

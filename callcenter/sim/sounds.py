@@ -4,6 +4,11 @@ A prompt that exists as a WAV file (absolute path, or under one of the sound fol
 for the file's real length; Asterisk's own core sounds used by the lab have their measured
 lengths (hello-world is 11360 samples, as `endpos=11360` in the transcripts shows); anything
 else plays for `default_seconds`.
+
+A file that real Asterisk could not open is missing here too (`exists`): an absolute path
+with no file behind it, or a relative name in a folder that is neither one of Asterisk's core
+sound folders nor found under the library's folders (Asterisk resolves a relative name under
+its own sounds directory, so `var/prompts/x` is not the platform's `var/prompts/x.wav`).
 """
 
 from __future__ import annotations
@@ -31,6 +36,10 @@ KNOWN_SECONDS: dict[str, float] = {
     "digits/star": 0.6,
     "digits/pound": 0.6,
 }
+# Folders of Asterisk's core sounds: names under them are taken as installed.
+CORE_FOLDERS = frozenset(
+    {"digits", "silence", "letters", "phonetic", "dictate", "followme", "ha", "queue-", "vm"}
+)
 DIGIT_SECONDS = 0.841  # digits/0 .. digits/19
 TENS_SECONDS = 0.881  # digits/20 .. digits/90
 
@@ -49,6 +58,15 @@ class SoundLibrary:
         value = self._measure(name)
         self._cache[name] = value
         return value
+
+    def exists(self, name: str) -> bool:
+        """Whether Asterisk would find this sound (see the module's note)."""
+        path = Path(name)
+        if path.is_absolute():
+            return self._find_file(name) is not None
+        if len(path.parts) > 1 and path.parts[0] not in CORE_FOLDERS:
+            return self._find_file(name) is not None
+        return True
 
     def total(self, names: Sequence[str]) -> float:
         return sum(self.seconds(n) for n in names)

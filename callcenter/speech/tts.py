@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -53,11 +54,15 @@ class RenderedPrompt:
 
     path: Path
     duration_seconds: float
+    asterisk_dir: Path | None = None  # the folder as Asterisk sees it, when not the same
 
     @property
     def asterisk_name(self) -> str:
-        """The name Asterisk's STREAM FILE / Playback take: the path without its extension."""
-        return str(self.path.with_suffix(""))
+        """The name Asterisk's STREAM FILE / Playback take: the path without its extension.
+
+        Always absolute: Asterisk looks a relative name up under its own sounds folder."""
+        path = self.path if self.asterisk_dir is None else self.asterisk_dir / self.path.name
+        return str(path.absolute().with_suffix(""))
 
 
 @dataclass(frozen=True)
@@ -186,8 +191,12 @@ class PromptRenderer:
         voice: str,
         rate: int,
         engine: SpeechEngine | None = None,
+        asterisk_dir: Path | None = None,
     ) -> None:
+        """`asterisk_dir`: where Asterisk reads the cache's files when it runs on another host
+        (a shared mount); None: the cache's own path."""
         self._cache_dir = cache_dir
+        self._asterisk_dir = asterisk_dir
         self._voice = voice
         self._rate = rate
         self._engine: SpeechEngine = engine if engine is not None else EspeakEngine()
@@ -219,7 +228,10 @@ class PromptRenderer:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            return await asyncio.to_thread(self._cached_or_rendered, spoken, key)
+            rendered = await asyncio.to_thread(self._cached_or_rendered, spoken, key)
+        if self._asterisk_dir is not None:
+            rendered = dataclasses.replace(rendered, asterisk_dir=self._asterisk_dir)
+        return rendered
 
     def _key(self, spoken: str, engine_version: str) -> str:
         material = json.dumps(

@@ -20,6 +20,7 @@ from callcenter.api.tokens import issue_token
 from callcenter.bootstrap import Platform
 from callcenter.db.repositories import users as users_repo
 from callcenter.domain.roles import Role
+from tests.support.eventually import eventually
 from tests.unit.acd.support import FakeControl, Sessions, Staff, StepClock, joined, make_staff
 
 PEOPLE = {
@@ -212,9 +213,7 @@ async def live_server(app: FastAPI) -> AsyncIterator[int]:
     task = asyncio.create_task(server.serve())
     try:
         # uvicorn has no "started" event to wait on: poll its flag, bounded
-        async with asyncio.timeout(5):
-            while not server.started:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+        await eventually(lambda: server.started, within=5, poll=0.01, what="uvicorn started")
         yield server.servers[0].sockets[0].getsockname()[1]
     finally:
         server.should_exit = True

@@ -15,6 +15,7 @@ from callcenter.api.app import create_app
 from callcenter.bootstrap import Platform
 from callcenter.domain.roles import Role
 from tests.api.conftest import MakeUser, bearer, sign_in
+from tests.support.eventually import eventually
 
 CSV_CP1251 = (
     "Телефон;ФИО;debt;day;Часовой пояс\r\n"
@@ -227,11 +228,8 @@ async def server_url(platform: Platform) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(5):
-        for _ in iter(int, 1):  # until uvicorn says it listens (it has no event for it)
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
+    # until uvicorn says it listens (it has no event for it)
+    await eventually(lambda: server.started, within=5, poll=0.01, what="uvicorn started")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"127.0.0.1:{port}"

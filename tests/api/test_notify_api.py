@@ -26,6 +26,7 @@ from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
 from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
 from callcenter.sim.sms_gateway import SmsGatewaySim
 from tests.api.conftest import MakeUser, bearer, sign_in
+from tests.support.eventually import eventually
 from tests.support.notify import make_campaign
 
 TOKEN = "gateway-callback-secret-0123456789"
@@ -50,12 +51,6 @@ async def sms(platform: Platform, gateway: SmsGatewaySim) -> AsyncIterator[HttpS
     async with HttpSmsGateway(SmsGatewayConfig(url=gateway.url, sender="Energo")) as client:
         platform.sms = client
         yield client
-
-
-async def _poll(condition: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not await condition():  # noqa: ASYNC110  (an HTTP condition: no event)
-            await asyncio.sleep(0.02)
 
 
 async def test_send_returns_a_job_and_gateway_reports_make_messages_positive_or_negative(
@@ -123,7 +118,7 @@ async def test_send_returns_a_job_and_gateway_reports_make_messages_positive_or_
         [channel] = (await client.get(progress_url, headers=auth)).json()["channels"]
         return bool(channel["delivered"] + channel["failed"] == 2 and len(answers) == 4)
 
-    await _poll(both_reported)
+    await eventually(both_reported)
     [channel] = (await client.get(progress_url, headers=auth)).json()["channels"]
     assert {k: channel[k] for k in ("channel", "contacts", "sent", "delivered", "failed")} == {
         "channel": "sms",
@@ -179,11 +174,8 @@ async def server_url(platform: Platform) -> AsyncIterator[str]:
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(5):
-        for _ in iter(int, 1):  # until uvicorn says it listens (it has no event for it)
-            if server.started:
-                break
-            await asyncio.sleep(0.01)
+    # until uvicorn says it listens (it has no event for it)
+    await eventually(lambda: server.started, within=5, poll=0.01, what="uvicorn started")
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
         yield f"127.0.0.1:{port}"

@@ -26,6 +26,7 @@ from callcenter.api.app import create_app
 from callcenter.api.web.pages import assets_dir
 from tests.e2e.test_platform_calls import Rig
 from tests.e2e.test_platform_calls import rig as rig  # the fixture
+from tests.support.eventually import running
 from tests.support.paths import REPO_ROOT
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
@@ -103,6 +104,13 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 @pytest.fixture
 async def site(rig: Rig, browser: Browser) -> AsyncIterator[Site]:
+    # a browser waits in real time: the simulator's virtual clock runs by itself here
+    async with running(rig.time):
+        async for value in _site(rig, browser):
+            yield value
+
+
+async def _site(rig: Rig, browser: Browser) -> AsyncIterator[Site]:
     app = create_app(rig.platform, manage_lifecycle=False)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

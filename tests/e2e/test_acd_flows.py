@@ -9,7 +9,6 @@ understands. Callers enter at `acd-entry,<queue>` (the IVR's part is not what is
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,14 +33,15 @@ from callcenter.domain.agents import OperatorState
 from callcenter.domain.calls import CallTracker
 from callcenter.sim.callers import CALLERS_CONTEXT, CallerBehaviour, CallerScript, KeyPress
 from callcenter.sim.channels import Party
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.dialplan import parse_extensions
 from callcenter.sim.parties import CalledParty, Operator, Outcome
 from callcenter.sim.pbx import OriginateRequest
 from callcenter.sim.queues import QueueConfig, Strategy
 from callcenter.sim.simulator import Simulator
+from tests.support.eventually import eventually, pass_time
 from tests.unit.acd.support import make_staff
 
-TIME_SCALE = 0.05  # 20 simulated seconds per real second: room for a loaded machine
 SEGMENT = 30  # seconds between periodic announcements
 CUSTOMER = "+79161234567"
 
@@ -123,6 +123,7 @@ class Rig:
     prompts: FakePrompts
     sessions: Sessions
     clock: Callable[[], datetime]
+    time: VirtualClock
     callers: dict[str, CallerBehaviour] = field(default_factory=dict)
 
     def op(self, extension: str) -> int:
@@ -143,15 +144,12 @@ class Rig:
             callee_extension=script.extension(),
         )
         self.sim.pbx.spawn(self.sim.pbx.originate(request), name=f"caller {label}")
-        async with asyncio.timeout(10):
-            await behaviour.attached.wait()
+        await eventually(behaviour.attached.is_set, what=f"caller {label} placed")
         return behaviour
 
-    async def until(self, predicate: Callable[[], bool], within: float = 20.0) -> None:
-        """Wait (real seconds, bounded) for a condition, re-checked every simulated second."""
-        async with asyncio.timeout(within):
-            while not predicate():
-                await self.sim.clock.sleep(1.0)
+    async def until(self, predicate: Callable[[], bool], within: float = 400.0) -> None:
+        """Let simulated time pass until a condition holds (at most `within` simulated s)."""
+        await eventually(predicate, clock=self.time, within=within)
 
 
 @pytest.fixture
@@ -167,12 +165,13 @@ async def rig(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Rig]:
         QueueConfig("line1", Strategy.LEASTRECENT, timeout=15, retry=1, ringinuse=False),
         QueueConfig("branch-overflow", Strategy.RINGALL, timeout=15, retry=1, ringinuse=False),
     ]
+    time = VirtualClock()
     async with AgiServer(port=0) as agi:
         agi_url = f"agi://127.0.0.1:{agi.address[1]}"
         sim = Simulator(
             agi_port=agi.address[1],
             recordings_dir=tmp_path / "sim",
-            time_scale=TIME_SCALE,
+            clock=time,
             queues=queues,
             dialplan=parse_extensions(ACD_DIALPLAN.replace("{agi}", agi_url)),
             seed=5,
@@ -214,7 +213,7 @@ async def rig(sessions: Sessions, tmp_path: Path) -> AsyncIterator[Rig]:
             await client.start()
             try:
                 await client.wait_connected(5.0)
-                yield Rig(sim, acd, calls, prompts, sessions, clock)
+                yield Rig(sim, acd, calls, prompts, sessions, clock, time)
             finally:
                 await client.close()
                 await acd.stop()
@@ -226,12 +225,14 @@ def talking_operator(extension: str, seconds: float) -> Operator:
 
 
 async def test_the_expected_wait_is_announced_on_joining_and_then_periodically(rig: Rig) -> None:
-    rig.sim.add_operator(talking_operator("101", 100))
+    # the first call takes 80 s, then 5 s of after-call work: the second caller (line 1
+    # waits at most 90 s) is answered after about 85 s
+    rig.sim.add_operator(talking_operator("101", 80))
     await rig.acd.login(rig.op("101"))
     first = await rig.call("first")
     await rig.until(lambda: first.connected_at is not None)
     second = await rig.call("second")
-    await rig.until(lambda: second.connected_at is not None, within=30)
+    await rig.until(lambda: second.connected_at is not None, within=600)
     texts = rig.prompts.texts
     # joining behind a call that has just begun (AHT 60 s on record): about a minute
     assert texts[0] == (
@@ -239,7 +240,7 @@ async def test_the_expected_wait_is_announced_on_joining_and_then_periodically(r
         "Чтобы мы перезвонили вам, не теряя вашей очереди, нажмите два."
     )
     periodic = [t for t in texts[1:] if "оставайтесь на линии" in t]
-    assert len(periodic) >= 2  # every 30 s while the first call (100 s) goes on
+    assert len(periodic) >= 2  # every 30 s while the first call (80 s) goes on
     assert all("Оператор" in t for t in periodic)
     # the announcements took the caller out of Queue() and back: still one waiting contact
     await rig.until(lambda: line1_metrics(rig).answered == 2)
@@ -265,7 +266,7 @@ async def test_a_caller_overflows_to_the_branch_when_line_one_is_busy_too_long(r
     first = await rig.call("first")
     await rig.until(lambda: first.connected_at is not None)
     # everyone on line 1 busy for 30 s (all_busy_seconds) and more
-    await rig.sim.clock.sleep(35)
+    await pass_time(rig.time, 35)
     overflowed = await rig.call("overflowed")
     await rig.until(lambda: overflowed.connected_at is not None)
     # the ACD learns of the connect from the AMI events that follow it
@@ -320,7 +321,7 @@ async def test_callback_in_queue_end_to_end(rig: Rig) -> None:
     assert any("Мы перезвоним вам на номер" in t for t in rig.prompts.texts)
     # the operator finishes the first call (and 5 s of after-call work): the platform calls
     # the customer back and an operator takes the call
-    await rig.until(lambda: callback.state is CallbackState.DONE, within=40)
+    await rig.until(lambda: callback.state is CallbackState.DONE, within=800)
     assert callback.attempts == 1
     assert callback.channel_id is not None
     # the call record says it was a queued callback; the booking was not an abandoned call
@@ -337,11 +338,10 @@ def uniqueid_of(caller: CallerBehaviour) -> str:
 
 
 async def call_record(rig: Rig, linkedid: str) -> Call:
-    async with asyncio.timeout(10):
-        while True:
-            await rig.calls.flush()
-            async with rig.sessions() as session:
-                row = (await session.scalars(select(Call).where(Call.linkedid == linkedid))).first()
-            if row is not None and row.operator_id is not None:
-                return row
-            await asyncio.sleep(0.05)
+    async def answered_record() -> Call | None:
+        await rig.calls.flush()
+        async with rig.sessions() as session:
+            row = (await session.scalars(select(Call).where(Call.linkedid == linkedid))).first()
+        return row if row is not None and row.operator_id is not None else None
+
+    return await eventually(answered_record)

@@ -8,9 +8,8 @@ back over AMI, and the attempts land in the database (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,10 +35,11 @@ from callcenter.outbound.dialer import (
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
 from callcenter.ports.queries import NewContact
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.parties import CalledParty, Outcome
 from callcenter.sim.simulator import Simulator
+from tests.support.eventually import eventually
 
-TIME_SCALE = 0.05
 TEMPLATE = "Уважаемый {name}! Задолженность {debt:money}. Оплатите до {until:date}."
 
 # E.164 number -> what the simulated called party does
@@ -66,7 +66,9 @@ class FakePrompts:
 
     async def render(self, text: str) -> FakePrompts.Rendered:
         self.texts.append(text)
-        return self.Rendered(f"cc-prompts/{abs(hash(text)) % 10**8}")
+        # a bare name, as Asterisk's own sounds: the simulator, like Asterisk, refuses a file
+        # it cannot find (a made-up folder would be one)
+        return self.Rendered(f"cc-prompt-{abs(hash(text)) % 10**8}")
 
 
 @dataclass
@@ -89,19 +91,10 @@ class OriginateForwarder:
             )
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]], within: float = 30.0) -> None:
-    """Poll a database condition (the database has no change events) with a deadline."""
-    async with asyncio.timeout(within):
-        for _ in iter(int, 1):
-            if await check():
-                return
-            await asyncio.sleep(0.05)
-
-
 @contextlib.asynccontextmanager
 async def running_dialer(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path, prompts: FakePrompts
-) -> AsyncIterator[tuple[DialerService, Simulator]]:
+) -> AsyncIterator[tuple[DialerService, Simulator, VirtualClock]]:
     forwarder = OriginateForwarder()
     holder: list[DialerService] = []
 
@@ -109,7 +102,8 @@ async def running_dialer(
         await dialer_agi_handler(holder[0])(channel)  # type: ignore[arg-type]
 
     async with AgiServer({"dialer": handler}, port=0) as agi:
-        sim = Simulator(agi_port=agi.address[1], recordings_dir=tmp_path, time_scale=TIME_SCALE)
+        time = VirtualClock()
+        sim = Simulator(agi_port=agi.address[1], recordings_dir=tmp_path, clock=time)
         async with sim:
             for e164, outcome in PARTIES.items():
                 sim.set_called_party("8" + e164[2:], CalledParty(outcome, talk_time=30.0))
@@ -132,7 +126,7 @@ async def running_dialer(
                 InProcessLocks(str(id(sessions))),
                 config=DialerConfig(
                     channel_template="Local/{national}@outbound",
-                    ring_timeout=20.0,  # simulated seconds: 1 s here
+                    ring_timeout=20.0,  # simulated seconds
                     tick_seconds=0.05,
                     scan_seconds=0.2,
                     key_timeout_ms=3000,
@@ -142,7 +136,7 @@ async def running_dialer(
             forwarder.dialer = dialer
             try:
                 async with dialer:
-                    yield dialer, sim
+                    yield dialer, sim, time
             finally:
                 await client.close()
 
@@ -190,12 +184,13 @@ async def test_auto_inform_campaign_records_positive_and_negative_outcomes(
     await campaigns.act(supervisor, campaign.id, CampaignAction.START)
     prompts = FakePrompts()
 
-    async with running_dialer(session_factory, tmp_path, prompts) as (_dialer, _sim):
+    async with running_dialer(session_factory, tmp_path, prompts) as (_dialer, _sim, time):
 
         async def finished() -> bool:
             return (await campaigns.get(campaign.id)).status is CampaignStatus.FINISHED
 
-        await wait_until(finished)
+        # the database has no change events: re-checked as simulated time passes
+        await eventually(finished, clock=time, within=600)
 
     async with session_factory() as session:
         rows = await campaigns_repo.list_attempts(session, campaign.id)

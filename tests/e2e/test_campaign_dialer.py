@@ -32,6 +32,7 @@ from callcenter.outbound.dialer import (
     locks_for,
 )
 from callcenter.ports.queries import NewContact, NewQuestion
+from tests.support.eventually import eventually
 
 NOW = datetime.now(UTC)
 
@@ -195,15 +196,6 @@ async def _contacts(
             [NewContact(phone=p, variables={"debt": "100"}, timezone=tz) for p, tz in phones],
         )
         return contact_list.id
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within: float = 5.0) -> None:
-    """Poll a condition that has no event (database rows, loop rounds) with a deadline."""
-    async with asyncio.timeout(within):
-        for _ in iter(int, 1):
-            if await check():
-                return
-            await asyncio.sleep(0.01)
 
 
 async def _no_attempts(rig: Rig, campaign_id: int) -> bool:

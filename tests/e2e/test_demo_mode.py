@@ -6,15 +6,19 @@ records appear on their own, through the same AMI and FastAGI code paths as in p
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.support.eventually import eventually
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env, serving
+
+# a real `callcenter serve` in a subprocess: its demo traffic runs on real time
+pytestmark = pytest.mark.slow
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
@@ -58,13 +62,13 @@ async def test_demo_traffic_produces_call_records(tmp_path: Path) -> None:
         health = (await http.get("/health")).json()
         assert health["pbx"]["target"].startswith("simulator")
         headers = await _token(http)
-        ended: list[dict[str, object]] = []
-        async with asyncio.timeout(240):
-            while not ended:
-                page = (await http.get("/api/v1/calls", headers=headers)).json()
-                ended = [c for c in page["items"] if c["ended_at"] is not None]
-                if not ended:
-                    await asyncio.sleep(1)  # polling the API like a supervisor's screen
+
+        async def ended_calls() -> list[dict[str, object]]:
+            page = (await http.get("/api/v1/calls", headers=headers)).json()
+            return [c for c in page["items"] if c["ended_at"] is not None]
+
+        # polling the API like a supervisor's screen
+        ended = await eventually(ended_calls, within=240, poll=1.0, what="an ended demo call")
         assert (await http.get("/health")).json()["status"] == "ok"
     call = ended[0]
     assert call["direction"] == "inbound"
@@ -80,10 +84,12 @@ async def test_demo_traffic_can_be_switched_off(tmp_path: Path) -> None:
     async with (
         serving(tmp_path, env) as served,
         httpx.AsyncClient(base_url=served.base_url, timeout=10) as http,
-        asyncio.timeout(30),
     ):
-        pbx = (await http.get("/health")).json()["pbx"]
-        while pbx["state"] != "connected":
-            await asyncio.sleep(0.2)  # polling /health like a monitor does
-            pbx = (await http.get("/health")).json()["pbx"]
+
+        async def connected() -> dict[str, str] | None:
+            pbx: dict[str, str] = (await http.get("/health")).json()["pbx"]
+            return pbx if pbx["state"] == "connected" else None
+
+        # polling /health like a monitor does
+        pbx = await eventually(connected, within=30, poll=0.2, what="the PBX link")
     assert pbx["detail"] == "demo traffic off"

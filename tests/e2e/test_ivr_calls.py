@@ -4,7 +4,8 @@ service follows the simulator's AMI events into the calls table, as in productio
 
 Callers press keys at fixed simulated times; a key pressed before the IVR asks waits in the
 channel (as DTMF does), so the scripts do not depend on how fast the platform answers. The
-calls of one test run side by side.
+simulator runs on a virtual clock the test moves on, and time stands still while the IVR
+thinks (between AGI commands). The calls of one test run side by side.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from callcenter.db.repositories import customers as customers_repo
 from callcenter.db.repositories import localities as localities_repo
 from callcenter.db.repositories import outages as outages_repo
 from callcenter.domain.appeals import AppealChannel, AppealKind
-from callcenter.domain.calls import CallTracker, Disposition, call_id_for_linkedid
+from callcenter.domain.calls import CallTracker, Disposition
 from callcenter.domain.customers import CustomerCategory
 from callcenter.domain.grid_applications import GridApplicationStatus
 from callcenter.domain.ivr import Outcome
@@ -44,19 +46,20 @@ from callcenter.inbound.self_service import IvrSelfService
 from callcenter.recordings.registry import RecordingService
 from callcenter.recordings.voicemails import VoicemailService
 from callcenter.sim.callers import CallerScript, KeyPress
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.parties import Operator
 from callcenter.sim.simulator import CallHandle, CallOutcome, Simulator
 from callcenter.speech.tts import PromptRenderer, RenderedPrompt
 from callcenter.storage.recordings import RecordingStore
+from tests.support.eventually import eventually, finished
 
 REPO = Path(__file__).resolve().parents[2]
 FLOWS_DIR = REPO / "ivr_flows"
 KNOWN_PHONE = "+79157001122"
 KNOWN_ACCOUNT = "6901000001"
 APPLICATION = "2500101"
-TIME_SCALE = 0.05  # 20 simulated seconds per real second
 INTRO_SECONDS = 16.0  # greeting and notice take ~9 s: keys pressed meanwhile are lost, and the
-# root menu waits until ~27 s: pressing at 16 s leaves room for a slow machine either way
+# root menu waits until ~27 s: pressing at 16 s is within its wait
 
 
 class SpyRenderer(PromptRenderer):
@@ -78,37 +81,42 @@ class Rig:
     renderer: SpyRenderer
     registry: FlowRegistry
     calls: CallEvents
+    time: VirtualClock
     outcomes: list[IvrOutcome] = field(default_factory=list)
     customer_id: int = 0
 
-    async def call(self, script: CallerScript, within: float = 30.0) -> CallHandle:
-        handle = await self.sim.place_inbound_call(script)
-        async with asyncio.timeout(within):
-            await handle
+    async def call(self, script: CallerScript) -> CallHandle:
+        (handle,) = await self.side_by_side(script)
         return handle
 
-    async def outcome_for(self, handle: CallHandle, within: float = 10.0) -> IvrOutcome:
-        """The IVR's account of the call (the session may end just after the channel)."""
-        call_id = call_id_for_linkedid(handle.linkedid)
-        async with asyncio.timeout(within):
-            while True:
-                for outcome in self.outcomes:
-                    if outcome.call_id == call_id:
-                        return outcome
-                await asyncio.sleep(0.02)
+    async def side_by_side(self, *scripts: CallerScript) -> list[CallHandle]:
+        """Place the calls at once and let simulated time pass until all are over."""
+        handles = [await self.sim.place_inbound_call(script) for script in scripts]
+        await finished(self.time, asyncio.gather(*(h.wait() for h in handles)))
+        return handles
 
-    async def call_record(self, handle: CallHandle, within: float = 10.0) -> Call:
+    async def outcome_for(self, handle: CallHandle) -> IvrOutcome:
+        """The IVR's account of the call (the session may end just after the channel)."""
+        # named by the call record's id, the CALL_UUID the call was given
+        call_id = uuid.UUID(handle.call_uuid)
+
+        def reported() -> IvrOutcome | None:
+            return next((o for o in self.outcomes if o.call_id == call_id), None)
+
+        return await eventually(reported, what="the IVR's outcome")
+
+    async def call_record(self, handle: CallHandle) -> Call:
         """The call's row once the call-records service has written its end."""
-        async with asyncio.timeout(within):
-            while True:
-                await self.calls.flush()
-                async with self.sessions() as session:
-                    rows = list(
-                        await session.scalars(select(Call).where(Call.linkedid == handle.linkedid))
-                    )
-                if rows and rows[0].ended_at is not None:
-                    return rows[0]
-                await asyncio.sleep(0.05)
+
+        async def ended() -> Call | None:
+            await self.calls.flush()
+            async with self.sessions() as session:
+                rows = list(
+                    await session.scalars(select(Call).where(Call.linkedid == handle.linkedid))
+                )
+            return rows[0] if rows and rows[0].ended_at is not None else None
+
+        return await eventually(ended, what="the call's record")
 
     async def rows(self, model: type[Any]) -> list[Any]:
         async with self.sessions() as session:
@@ -190,11 +198,12 @@ async def running_rig(
         sessions, tracker=CallTracker(inbound_numbers={"88001000000"}, inbound_contexts={"ivr"})
     )
     await calls.start()
+    time = VirtualClock()
     async with AgiServer({"ivr": service.handle}, port=0) as agi:
         sim = Simulator(
             agi_port=agi.address[1],
             recordings_dir=tmp / "sim",
-            time_scale=TIME_SCALE,
+            clock=time,
             sounds_dirs=[prompt_cache],
         )
         async with sim:
@@ -213,7 +222,7 @@ async def running_rig(
             await client.start()
             try:
                 await client.wait_connected(5.0)
-                rig = Rig(sim, sessions, renderer, registry, calls, outcomes, customer_id)
+                rig = Rig(sim, sessions, renderer, registry, calls, time, outcomes, customer_id)
                 yield rig
             finally:
                 await client.close()
@@ -264,9 +273,7 @@ async def test_simulated_callers_leave_the_expected_records(rig: Rig) -> None:
     for n, script in enumerate((reading, application)):
         script.label = f"caller{n}"
 
-    calls = await asyncio.gather(
-        *(rig.call(s) for s in (reading, application, outages, pulse, hang_up))
-    )
+    calls = await rig.side_by_side(reading, application, outages, pulse, hang_up)
     reading_call, application_call, outages_call, pulse_call, hang_up_call = calls
 
     # a caller entering a meter reading by keypad: the reading is stored with the call (the
@@ -332,7 +339,7 @@ async def test_simulated_callers_leave_the_expected_records(rig: Rig) -> None:
 async def test_callbacks_and_voice_messages_become_appeals(rig: Rig) -> None:
     callback = keys((0, "4"), (1, "3"), (1, "1"), number=KNOWN_PHONE, label="callback")
     message = keys((0, "4"), (1, "2"), number="+79990000004", speech=[4.0], label="message")
-    callback_call, message_call = await asyncio.gather(rig.call(callback), rig.call(message))
+    callback_call, message_call = await rig.side_by_side(callback, message)
     # the caller's side may end before the IVR has written what it took
     await rig.outcome_for(callback_call)
     await rig.outcome_for(message_call)

@@ -8,7 +8,6 @@ shows in the call record), sets a reminder and logs out.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,19 +15,9 @@ from callcenter.sim.callers import CallerScript
 from tests.api.test_call_control import WsSession
 from tests.e2e.test_platform_calls import Rig, operator
 from tests.e2e.test_platform_calls import rig as rig  # the fixture
+from tests.support.eventually import finished
 
 CALLER = "+79161230000"
-
-
-async def _until(rig: Rig, probe: Any, within: float = 30.0) -> Any:
-    """Wait for `probe()` to return something truthy, one ACD change (or 0.2 s) at a time."""
-    acd = rig.platform.acd
-    assert acd is not None
-    seen = -1
-    async with asyncio.timeout(within):
-        while not (found := await probe()):
-            seen = await acd.feed.wait(seen, 0.2)
-    return found
 
 
 async def test_an_operator_shift(rig: Rig) -> None:
@@ -49,7 +38,7 @@ async def test_an_operator_shift(rig: Rig) -> None:
         state = (await http.get("/api/v1/me/state", headers=me)).json()
         return bool(state["state"] == "ready")
 
-    await _until(rig, ready)
+    await rig.until(ready)
 
     # the screen-pop WebSocket
     app = http._transport.app  # type: ignore[attr-defined]
@@ -60,7 +49,7 @@ async def test_an_operator_shift(rig: Rig) -> None:
 
     # a caller with no tone dialling reaches line 1 and rings operator 101
     await rig.sim.place_inbound_call(CallerScript(number=CALLER, pulse=True))
-    pop = await asyncio.wait_for(ws.receive_json(), 30)
+    pop = await finished(rig.time, ws.receive_json())
     assert pop["type"] == "screen_pop"
     assert pop["caller_number"] == CALLER
 
@@ -69,7 +58,7 @@ async def test_an_operator_shift(rig: Rig) -> None:
         state = (await http.get("/api/v1/me/state", headers=me)).json()
         return bool(state["state"] == "on_call")
 
-    await _until(rig, on_call)
+    await rig.until(on_call)
 
     # knowledge base
     hits = (await http.get("/api/v1/kb/search", params={"q": "счётчик"}, headers=me)).json()
@@ -101,7 +90,7 @@ async def test_an_operator_shift(rig: Rig) -> None:
         detail = (await http.get(f"/api/v1/calls/{call_id}", headers=rig.headers)).json()
         return detail if detail.get("transfers") else None
 
-    record = await _until(rig, transferred)
+    record = await rig.until(transferred)
     assert record["transfer_count"] >= 1
     assert "line2" in record["transfers"][-1]["to_target"]
 

@@ -4,14 +4,14 @@ after a reconnect QueueStatus corrects a pause that drifted while the link was d
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
 from callcenter.acd.service import AcdAmiListener, AcdService, AcdSettings
 from callcenter.asterisk.ami import AmiClient
 from callcenter.domain.agents import OperatorState
+from tests.support.eventually import eventually
 from tests.support.fake_ami import FakeAmiServer, fast_client
 from tests.unit.acd.support import (
     Sessions,
@@ -51,14 +51,6 @@ async def linked(
         await client.close()
 
 
-async def until(acd: AcdService, predicate: Callable[[], bool], within: float = 5.0) -> None:
-    """Wait for the ACD to reach a condition (woken by its change feed, bounded)."""
-    async with asyncio.timeout(within):
-        seen = acd.feed.version
-        while not predicate():
-            seen = await acd.feed.wait(seen, within)
-
-
 async def test_login_and_pause_reach_asterisk(
     linked: tuple[AcdService, AmiClient], staff: Staff, server: FakeAmiServer
 ) -> None:
@@ -89,7 +81,7 @@ async def test_a_pause_lifted_while_the_link_was_down_is_corrected_on_reconnect(
     server.drop_all()
     member = server.members[("line1", iface("101"))]
     member.paused, member.reason = False, ""
-    await until(acd, lambda: acd.states.status(op).state is OperatorState.READY)
+    await eventually(lambda: acd.states.status(op).state is OperatorState.READY)
     assert acd.states.corrections == 1
     assert acd.pbx_connected
 
@@ -120,5 +112,5 @@ async def test_a_pause_made_at_the_console_shows_on_the_board(
     await client.drain()
     frame = pause_event_frame("line1", iface("101"), paused=True, reason="supervisor")
     await server.push_events([frame])
-    await until(acd, lambda: acd.states.status(op).state is OperatorState.PAUSED)
+    await eventually(lambda: acd.states.status(op).state is OperatorState.PAUSED)
     assert acd.states.status(op).pause_reason == "supervisor"

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env, serving
@@ -32,6 +33,7 @@ def test_nonsense_database_url_stops_serve_with_one_line(tmp_path: Path) -> None
     assert "DATABASE_URL" in lines[0]
 
 
+@pytest.mark.slow
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
     result = run_cli("serve", cwd=tmp_path, CALLCENTER_DATABASE_URL=url)
@@ -52,6 +54,28 @@ def test_check_config_masks_secrets(tmp_path: Path) -> None:
     assert "s3cr3t-value" not in result.stdout
 
 
+def test_check_config_warns_when_a_remote_asterisk_cannot_see_the_prompts(
+    tmp_path: Path,
+) -> None:
+    result = run_cli("check-config", cwd=tmp_path, CALLCENTER_AMI_HOST="pbx.example")
+    assert result.returncode == 0, result.stderr
+    # the default relative folder is made absolute: what Asterisk is handed
+    assert f"CALLCENTER_PROMPTS_CACHE_DIR={tmp_path.resolve() / 'var' / 'prompts'}" in (
+        result.stdout
+    )
+    assert "warning: Asterisk runs on pbx.example" in result.stderr
+    assert "CALLCENTER_PROMPTS_ASTERISK_DIR" in result.stderr
+    shared = run_cli(
+        "check-config",
+        cwd=tmp_path,
+        CALLCENTER_AMI_HOST="pbx.example",
+        CALLCENTER_PROMPTS_ASTERISK_DIR="/mnt/callcenter/prompts",
+    )
+    assert shared.returncode == 0, shared.stderr
+    assert "warning" not in shared.stderr
+
+
+@pytest.mark.slow
 async def test_migrate_seed_then_serve_health_docs_and_sign_in(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'cc.sqlite3'}"
     env = {

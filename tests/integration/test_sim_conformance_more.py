@@ -82,6 +82,7 @@ CASES: dict[str, tuple[str, str, Callable[[Simulator], None]]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(CASES))
 async def test_simulator_matches_more_captures(
     case: str, transcripts_dir: Path, tmp_path: Path

@@ -1,6 +1,6 @@
 """A scripted fake Asterisk AMI server for tests: real TCP on 127.0.0.1, port 0.
 
-Replies are the frames Asterisk 22 really sent in ../shared/asterisk-transcripts, re-stamped with
+Replies are the frames Asterisk 22 really sent in tests/fixtures/asterisk, re-stamped with
 the client's ActionID (and, where the scenario needs it, a few values such as the ChannelId).
 Texts the transcripts do not contain come from the Asterisk sources and are marked so (refused
 logins, Hangup, MixMonitor, Confbridge kick/mute, errors for unknown queues).

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TRANSCRIPTS_DIR = Path(
-    os.environ.get(
-        "CALLCENTER_TRANSCRIPTS_DIR", REPO_ROOT.parent / "shared" / "asterisk-transcripts"
-    )
-)
+# Real Asterisk 22 traffic (AMI and FastAGI) captured in a lab: see its README.md.
+TRANSCRIPTS_DIR = REPO_ROOT / "tests" / "fixtures" / "asterisk"

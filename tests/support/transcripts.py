@@ -1,4 +1,4 @@
-"""Read the real Asterisk transcripts (../shared/asterisk-transcripts) into frames and lines.
+"""Read the real Asterisk transcripts (tests/fixtures/asterisk) into frames and lines.
 
 Format: one line per read/write, `SECONDS DIRECTION REPR`; `<<` is what Asterisk sent,
 `>>` what the client (AMI) or the FastAGI server (AGI) sent.

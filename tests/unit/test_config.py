@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from callcenter.config import DEV_JWT_SECRET, SettingsError, load_settings
@@ -100,3 +102,14 @@ def test_bad_values_name_their_setting(
 def test_empty_vosk_model_path_means_no_model(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLCENTER_VOSK_MODEL_PATH", "")
     assert load_settings().vosk_model_path is None
+
+
+def test_the_prompts_folder_is_absolute_whatever_the_setting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Asterisk looks a relative sound name up under its own sounds folder
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().prompts_cache_dir == tmp_path.resolve() / "var" / "prompts"
+    assert load_settings(prompts_cache_dir="/srv/prompts").prompts_cache_dir == Path("/srv/prompts")
+    with pytest.raises(SettingsError, match=r"PROMPTS_ASTERISK_DIR.*absolute"):
+        load_settings(prompts_asterisk_dir="prompts")

@@ -82,7 +82,7 @@ def get_acd(request: Request) -> Acd:
     acd = getattr(request.app.state, "acd", None)
     if acd is None:
         platform: Platform = request.app.state.platform
-        acd = getattr(platform, "acd", None)
+        acd = platform.acd
     if not isinstance(acd, AcdService | RemoteAcd):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "ACD не запущен")
     return acd

@@ -106,8 +106,7 @@ def call_control_state(request: Request) -> CallControlState:
 
 
 def pbx_client(platform: Platform) -> CallControlPbx | None:
-    client: CallControlPbx | None = getattr(platform.pbx, "client", None)
-    return client
+    return platform.ami_client()
 
 
 # the shipped dialplan's music-on-hold extension (asterisk_conf/extensions.conf, [hold])

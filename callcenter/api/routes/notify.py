@@ -56,11 +56,11 @@ MAX_REPORTS = 1000  # delivery reports in one callback
 
 def notify_jobs_for(platform: Platform, clock: Clock) -> NotifyJobs:
     channels = set()
-    if getattr(platform, "sms", None) is not None:
+    if platform.sms is not None:
         channels.add(Channel.SMS)
-    if getattr(platform, "email", None) is not None:
+    if platform.email is not None:
         channels.add(Channel.EMAIL)
-    worker = getattr(platform, "notify", None)
+    worker = platform.notify
     return NotifyJobs(
         platform.session_factory,
         clock=clock,

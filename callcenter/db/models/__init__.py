@@ -21,6 +21,16 @@ from callcenter.db.models.outages import Outage
 from callcenter.db.models.queues import Queue, QueueMember
 from callcenter.db.models.recordings import Recording, RecordingAccessLog
 from callcenter.db.models.reminders import Reminder
+from callcenter.db.models.reports import (
+    ReportCallBucket,
+    ReportCallDay,
+    ReportCallQuarter,
+    ReportLineBucket,
+    ReportOperatorBucket,
+    ReportOperatorDay,
+    ReportRollupMark,
+    SavedReport,
+)
 from callcenter.db.models.surveys import Survey, SurveyQuestion, SurveyResponse
 from callcenter.db.models.telephony_events import TelephonyEvent
 from callcenter.db.models.users import User
@@ -62,6 +72,14 @@ __all__ = [
     "Recording",
     "RecordingAccessLog",
     "Reminder",
+    "ReportCallBucket",
+    "ReportCallDay",
+    "ReportCallQuarter",
+    "ReportLineBucket",
+    "ReportOperatorBucket",
+    "ReportOperatorDay",
+    "ReportRollupMark",
+    "SavedReport",
     "Survey",
     "SurveyQuestion",
     "SurveyResponse",

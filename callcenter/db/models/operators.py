@@ -48,4 +48,5 @@ class OperatorStateHistory(Base):
     state: Mapped[OperatorState] = mapped_column(str_enum(OperatorState))
     pause_reason: Mapped[str | None] = mapped_column(sa.String(64))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
-    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # indexed for the report roll-up, which finds the states that ended since its last run
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

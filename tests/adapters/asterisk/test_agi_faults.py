@@ -11,6 +11,7 @@ from callcenter.asterisk.agi import (
     AgiChannel,
     AgiCommandError,
     AgiHangupError,
+    AgiNotPlayedError,
     AgiTimeoutError,
 )
 from tests.support.agi_peer import AgiPeer, connected, environment, running_server
@@ -104,17 +105,19 @@ async def test_511_reply_means_hangup() -> None:
     assert (stats.hangups, stats.failovers) == (1, 0)
 
 
-@pytest.mark.parametrize(
-    ("call", "command"),
-    [
-        (lambda ch: ch.stream_file("menu", "12"), 'STREAM FILE menu "12"'),
-        (lambda ch: ch.get_data("beep", 4000, 1), "GET DATA beep 4000 1"),
-        (lambda ch: ch.wait_for_digit(4000), "WAIT FOR DIGIT 4000"),
-    ],
-)
-async def test_result_minus_one_on_media_commands_is_hangup(
+MEDIA_CALLS = [
+    (lambda ch: ch.stream_file("menu", "12"), 'STREAM FILE menu "12"'),
+    (lambda ch: ch.get_data("beep", 4000, 1), "GET DATA beep 4000 1"),
+    (lambda ch: ch.say_digits("12"), 'SAY DIGITS 12 ""'),
+]
+
+
+@pytest.mark.parametrize(("call", "command"), MEDIA_CALLS)
+async def test_result_minus_one_then_hangup_and_511_is_a_hangup(
     call: Callable[[AgiChannel], Awaitable[object]], command: str
 ) -> None:
+    # what Asterisk does after a caller hangs up during playback (transcript s3): the next
+    # command is answered with the HANGUP line and 511
     rec = Recorder()
 
     async def body(ch: AgiChannel) -> None:
@@ -123,7 +126,43 @@ async def test_result_minus_one_on_media_commands_is_hangup(
 
     async with connected({"ivr": rec.wrap(body)}) as (_server, peer):
         await peer.send_environment()
-        assert await peer.answer(["200 result=-1"]) == [command]
+        sent = await peer.answer(["200 result=-1", ["HANGUP", DEAD]])
+        assert sent == [command, "CHANNEL STATUS"]
+        assert await peer.read_until_eof() == []
+    assert [type(x) for x in rec.seen] == [AgiHangupError, AgiHangupError]
+
+
+@pytest.mark.parametrize(("call", "command"), MEDIA_CALLS)
+async def test_result_minus_one_on_a_live_channel_is_a_file_not_played(
+    call: Callable[[AgiChannel], Awaitable[object]], command: str
+) -> None:
+    # "File ... does not exist in any format": Asterisk answers 200 result=-1 endpos=0 and
+    # the caller is still there; the session goes on
+    rec = Recorder()
+
+    async def body(ch: AgiChannel) -> None:
+        await attempt(rec.seen, call(ch))
+        await attempt(rec.seen, ch.verbose("after"))
+
+    async with connected({"ivr": rec.wrap(body)}) as (_server, peer):
+        await peer.send_environment()
+        sent = await peer.answer(["200 result=-1 endpos=0", "200 result=6", "200 result=1"])
+        assert sent == [command, "CHANNEL STATUS", 'VERBOSE "after" 1']
+    assert isinstance(rec.seen[0], AgiNotPlayedError)
+    assert rec.seen[0].file in command
+    assert rec.seen[1] is None
+
+
+async def test_result_minus_one_from_wait_for_digit_is_a_hangup() -> None:
+    rec = Recorder()
+
+    async def body(ch: AgiChannel) -> None:
+        await attempt(rec.seen, ch.wait_for_digit(4000))
+        await attempt(rec.seen, ch.verbose("after"))
+
+    async with connected({"ivr": rec.wrap(body)}) as (_server, peer):
+        await peer.send_environment()
+        assert await peer.answer(["200 result=-1"]) == ["WAIT FOR DIGIT 4000"]
         assert await peer.read_until_eof() == []
     assert [type(x) for x in rec.seen] == [AgiHangupError, AgiHangupError]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ fuzz = settings(
 )
 
 
+@pytest.mark.slow
 @fuzz
 @given(st.lists(frames, max_size=30))
 def test_random_frames_never_raise(batch: list[AmiFrame]) -> None:
@@ -98,6 +100,7 @@ def test_random_frames_never_raise(batch: list[AmiFrame]) -> None:
     assert parser.stats.errors == 0
 
 
+@pytest.mark.slow
 @fuzz
 @given(st.lists(call_frames, min_size=1, max_size=60))
 def test_mutilated_call_sequences_never_raise(batch: list[AmiFrame]) -> None:

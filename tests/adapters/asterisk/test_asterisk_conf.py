@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.config import Settings
 from callcenter.pbx import channel_vars
 from tests.adapters.asterisk.test_asterisk_conf_parser import (
     ConfFile,
@@ -39,7 +40,7 @@ QUEUE_OPTIONS = {
     "announce-to-first-user", "autofill", "autopause", "autopausebusy", "autopausedelay",
     "autopauseunavail", "context", "defaultrule", "joinempty", "leavewhenempty",
     "log-restricted-caller-id", "maxlen", "memberdelay", "membergosub",
-    "min-announce-frequency", "monitor-format", "music", "musicclass", "musiconhold",
+    "min-announce-frequency", "music", "musicclass", "musiconhold",
     "penaltymemberslimit", "periodic-announce", "periodic-announce-frequency",
     "periodic-announce-startdelay", "queue-callerannounce", "queue-callswaiting",
     "queue-holdtime", "queue-minute", "queue-minutes", "queue-reporthold", "queue-seconds",
@@ -281,7 +282,10 @@ def test_queue_names_in_the_dialplan_are_queues_and_every_queue_is_routable(
             set_var = re.fullmatch(r"(?:CC_QUEUE|CC_OVERFLOW)=(.*)", args) if app == "Set" else None
             if set_var and set_var.group(1) and "${" not in set_var.group(1):
                 named.add(set_var.group(1))
-    named |= {globals_["CC_FAILOVER_QUEUE"], globals_["CC_OVERFLOW_QUEUE"]}
+    # the fail-over queue is the platform's CALLCENTER_AGI_FAILOVER_QUEUE (one source)
+    assert globals_["CC_FAILOVER_QUEUE"] == "@@FAILOVER_QUEUE@@"
+    named = {name for name in named if not PLACEHOLDER.match(name)}
+    named |= {Settings().agi_failover_queue, globals_["CC_OVERFLOW_QUEUE"]}
     assert named <= defined
     # the IVR's target must match an `acd` extension, and each of those is one queue
     assert set(dialplan["acd"].extens) == defined
@@ -351,16 +355,34 @@ def test_the_ivr_falls_back_to_line1_when_the_platform_is_down(
     steps = dialplan["inbound-ivr"].extens["s"]
     by_label = {s.label: i for i, s in enumerate(steps) if s.label}
     agi = next(i for i, s in enumerate(steps) if s.app == "AGI")
-    check = steps[agi + 1]
-    assert (check.app, check.args) == ("GotoIf", '$["${AGISTATUS}" != "SUCCESS"]?failover')
+    # the platform down: nothing sets IVR_TARGET, which was cleared before the AGI
+    assert ("Set", "IVR_TARGET=") in [(s.app, s.args) for s in steps[:agi]]
+    after = [(s.app, s.args) for s in steps[agi + 1 : by_label["failover"]]]
+    assert ("GotoIf", '$["${CC_QUEUE}" = ""]?failover') in after
+    # AGISTATUS=FAILURE also follows a prompt Asterisk could not play on a live channel:
+    # what the IVR set decides, not AGISTATUS
+    assert not any("AGISTATUS" in args and app == "GotoIf" for app, args in after)
     failover = steps[by_label["failover"] :]
     assert (failover[0].app, failover[0].args) == ("Set", "IVR_FAILOVER=1")
-    assert globals_["CC_FAILOVER_QUEUE"] == "line1"
     assert any(s.args == "acd,${CC_QUEUE},1" for s in failover)
     queue_step = next(s for s in dialplan["acd-wait"].steps() if s.app == "Queue")
     assert queue_step.args.startswith("${CC_QUEUE},")
     prio = next(s for s in dialplan["acd-wait"].steps() if "QUEUE_PRIO" in s.args)
     assert "CC_PRIO" in prio.args  # the filtered IVR_PRIORITY, see the FILTER test
+
+
+def test_queue_is_called_with_at_most_the_nine_arguments_of_asterisk_22(
+    dialplan: dict[str, Context],
+) -> None:
+    # queuename,options,URL,announceoverride,timeout,AGI,gosub,rule,position (app_queue.c):
+    # a 10th argument (the <= 20 macro slot) shifts position into a slot it is not read from
+    calls = [s for c in dialplan.values() for s in c.steps() if s.app == "Queue"]
+    assert calls
+    for step in calls:
+        assert len(step.args.split(",")) <= 9, step.args
+    requeue = [s.args.split(",") for s in calls if "CC_POS" in s.args]
+    assert requeue
+    assert all(args[8] == "${CC_POS}" for args in requeue)
 
 
 def test_the_dialer_runs_amd_before_its_fastagi_script(dialplan: dict[str, Context]) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from callcenter.acd.service import AcdSettings
 from callcenter.asterisk.conf_render import (
     HOLD_FILE,
     AsteriskConfValues,
@@ -155,6 +156,8 @@ def test_a_malformed_placeholder_left_after_rendering_fails(tmp_path: Path) -> N
         ({"ami_events_username": "platform"}, "AMI_EVENTS_USERNAME"),
         ({"ami_username": "general"}, "AMI_USERNAME"),
         ({"sip_bind": "5060"}, "SIP_BIND"),
+        ({"failover_queue": "line1,t"}, "FAILOVER_QUEUE"),
+        ({"callback_digit": "22"}, "CALLBACK_DIGIT"),
     ],
 )
 def test_values_that_would_break_a_file_are_refused(
@@ -183,6 +186,16 @@ def test_values_from_settings_generate_missing_secrets_only(tmp_path: Path) -> N
         "from-the-environment-1",
         "events-from-env-1",
     )
+
+
+def test_the_failover_queue_and_the_callback_key_come_from_the_platform(tmp_path: Path) -> None:
+    # one source each: CALLCENTER_AGI_FAILOVER_QUEUE, and the ACD's callback digit
+    values, _ = values_from_settings(Settings(agi_failover_queue="line2"))
+    render_conf(values, tmp_path / "etc")
+    text = _read(tmp_path / "etc", "extensions.conf")
+    assert re.search(r"^CC_FAILOVER_QUEUE = line2$", text, re.MULTILINE)
+    exit_context = text[text.index("[acd-exit]") :]
+    assert re.search(rf"^exten => {AcdSettings().callback_digit},1,", exit_context, re.MULTILINE)
 
 
 def _cli(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -41,6 +42,7 @@ def _drift(conn: Connection) -> list[Any]:
     return diff
 
 
+@pytest.mark.slow
 def test_upgrade_downgrade_upgrade_reaches_the_models_schema(unmigrated_url: str) -> None:
     downgrade_to_base(unmigrated_url)
     assert _on_connection(unmigrated_url, _tables) == set()

@@ -98,6 +98,9 @@ class FakeAsterisk:
     caller: deque[tuple[str, str]]
     variables: dict[str, str] = field(default_factory=dict)
     commands: list[list[str]] = field(default_factory=list)
+    # Asterisk cannot open the prompt files ("does not exist in any format"): STREAM FILE
+    # answers result=-1 with the caller still there
+    unplayable: bool = False
 
     async def run(self) -> None:
         while (line := await self.peer.read_command()) is not None:
@@ -119,6 +122,10 @@ class FakeAsterisk:
         if verb == "SET VARIABLE":
             self.variables[args[2]] = args[3]
             return ["200 result=1"]
+        if verb == "STREAM FILE" and self.unplayable:
+            return ["200 result=-1 endpos=0"]
+        if verb == "CHANNEL STATUS":
+            return ["200 result=6"]
         if verb == "STREAM FILE":
             assert Path(f"{args[2]}.wav").is_file(), args
             if args[3] and self.caller and self.caller[0][0] in ("key", "hangup"):
@@ -180,10 +187,11 @@ class Rig:
         callerid: str = KNOWN.phone,
         request: str = "agi://127.0.0.1:4573/ivr",
         variables: dict[str, str] | None = None,
+        unplayable: bool = False,
     ) -> FakeAsterisk:
         peer = await AgiPeer.connect(self.server.address)
         env = environment(callerid=callerid, request=request)
-        asterisk = FakeAsterisk(peer, deque(caller), dict(variables or {}))
+        asterisk = FakeAsterisk(peer, deque(caller), dict(variables or {}), unplayable=unplayable)
         async with asyncio.timeout(10):
             await peer.send(encode_environment(env))
             await asterisk.run()
@@ -243,7 +251,9 @@ async def test_a_known_caller_keys_a_reading_over_real_agi_commands(make_rig: An
         ["SET", "VARIABLE", "CUSTOMER_ID", "7"],
     ]
     greeting, notice = asterisk.sent("STREAM FILE")[:2]
-    assert greeting[3] == notice[3] == ""  # the greeting and the notice are said in full
+    # a key interrupts the greeting (here the caller's first key, 2) and answers the main
+    # menu; the recording notice is said in full all the same
+    assert (greeting[3], notice[3]) == (ANY_KEY, "")
     assert rig.renderer.texts[:2] == [
         "Здравствуйте! Вы позвонили в контакт-центр энергосбытовой компании.",
         "Для улучшения качества обслуживания все разговоры записываются.",
@@ -278,6 +288,40 @@ async def test_a_hand_off_sets_the_variables_the_dialplan_queues_with(make_rig: 
     assert asterisk.variables["IVR_PATH"] == "1>2"
     assert asterisk.sent("HANGUP") == []  # the dialplan goes on to Queue()
     assert rig.outcomes[0].outcome is Outcome.HANDED_OFF
+
+
+async def test_prompts_asterisk_cannot_play_are_skipped_and_the_caller_is_served(
+    make_rig: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    rig = await make_rig()
+    # every STREAM FILE answers result=-1 on a live channel; the caller presses 0
+    asterisk = await rig.call([("key", "0")], unplayable=True)
+    assert asterisk.variables["IVR_TARGET"] == "line1"
+    assert asterisk.sent("HANGUP") == []
+    assert rig.outcomes[0].outcome is Outcome.HANDED_OFF
+    assert rig.outcomes[0].path == ("0",)
+    greeting = asterisk.sent("STREAM FILE")[0][2]
+    assert any(
+        "not played" in r.getMessage() and greeting in r.getMessage() for r in caplog.records
+    )
+
+
+async def test_a_key_during_the_greeting_is_taken_after_the_notice_is_said_in_full(
+    make_rig: Any,
+) -> None:
+    rig = await make_rig()
+    asterisk = await rig.call([("key", "0")])  # 0 pressed while the greeting plays
+    streamed = asterisk.sent("STREAM FILE")
+    assert [c[3] for c in streamed] == [ANY_KEY, "", ""]  # greeting, notice, transfer prompt
+    assert (
+        rig.renderer.texts[1] == "Для улучшения качества обслуживания все разговоры записываются."
+    )
+    assert "Соединяю с оператором. Пожалуйста, оставайтесь на линии." in rig.renderer.texts
+    commands = asterisk.commands
+    assert commands.index(["SET", "VARIABLE", "RECORDING_NOTICE", "2025-01"]) < commands.index(
+        ["SET", "VARIABLE", "IVR_TARGET", "line1"]
+    )
+    assert rig.outcomes[0].path == ("0",)
 
 
 async def test_self_service_then_operator_is_not_closed_by_the_ivr(make_rig: Any) -> None:

@@ -8,7 +8,7 @@ import contextlib
 import signal
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes
 from email import policy as email_policy
@@ -25,6 +25,7 @@ from callcenter.notify.sms import HttpSmsGateway, SmsGatewayConfig
 from callcenter.outbound.notify_jobs import NotifyWorker, WorkerConfig
 from callcenter.sim.sms_gateway import SmsGatewaySim
 from tests.adapters.notify.conftest import SmtpPeer
+from tests.support.eventually import eventually
 from tests.support.notify import FakeClock, make_campaign, notify_jobs
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env
@@ -287,12 +288,6 @@ async def _start_worker_process(database_url: str, gateway_url: str) -> asyncio.
     )
 
 
-async def _until(condition: Callable[[], Awaitable[bool]], within: float = 60.0) -> None:
-    async with asyncio.timeout(within):
-        while not await condition():  # noqa: ASYNC110  (a database condition: no event)
-            await asyncio.sleep(0.05)
-
-
 async def test_a_worker_killed_mid_campaign_and_started_again_sends_each_message_once(
     session_factory: async_sessionmaker[AsyncSession],
     database_url: str,
@@ -330,7 +325,7 @@ async def test_a_worker_killed_mid_campaign_and_started_again_sends_each_message
             [progress] = await jobs.progress(setup.campaign_id)
             return progress.handled == len(contacts)
 
-        await _until(all_handled)
+        await eventually(all_handled, within=60, poll=0.05)  # database rows: no event
     finally:
         second.terminate()
         await second.wait()
@@ -397,7 +392,7 @@ async def test_two_workers_share_the_queue_without_sending_anything_twice(
             [progress] = await jobs.progress(setup.campaign_id)
             return progress.handled == len(contacts)
 
-        await _until(all_handled)
+        await eventually(all_handled, within=60, poll=0.05)  # database rows: no event
 
     assert gateway.duplicates == 0
     assert gateway.repeated_keys == 0  # no message was ever offered to the gateway twice

@@ -133,6 +133,33 @@ async def test_hangup_during_get_data_then_a_lone_hangup_line_then_511(tmp_path:
     assert sim.pbx.channels == {}
 
 
+async def test_a_file_asterisk_cannot_open_answers_minus_one_on_a_live_channel(
+    tmp_path: Path,
+) -> None:
+    # as real Asterisk: a relative name is looked up under the sounds folder, an absolute one
+    # must exist; the caller is still there afterwards (no HANGUP line, commands work)
+    replies: list[str] = []
+
+    async def script(peer: AgiSessionPeer) -> None:
+        replies.append(await peer.command('STREAM FILE var/prompts/abc ""'))
+        replies.append(await peer.command(f'STREAM FILE {tmp_path}/missing "0"'))
+        replies.append(await peer.command("GET DATA /nowhere/prompt 1000 1"))
+        replies.append(await peer.command("CHANNEL STATUS"))
+        await peer.command("SET VARIABLE IVR_TARGET line1")
+
+    # the caller stays on the line far longer than the script takes (100 simulated s)
+    agi, _sim, _outcome = await run_call(
+        tmp_path, script, CallerScript(hangup_after=100.0), operators=False
+    )
+    assert replies == [
+        "200 result=-1 endpos=0",
+        "200 result=-1 endpos=0",
+        "200 result=-1",
+        "200 result=6",  # up: a dead channel would answer 511
+    ]
+    assert "HANGUP" not in agi.sessions[0].received
+
+
 async def test_record_file_writes_the_callers_speech_as_a_wav(tmp_path: Path) -> None:
     replies: list[str] = []
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 
 from callcenter.sim.callers import CallerScript, KeyPress
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.parties import CalledParty, Operator, Outcome
 from callcenter.sim.scenarios import load_scenario, parse_scenario
 from callcenter.sim.simulator import CallOutcome, Simulator
 from tests.adapters.sim.fastagi import AgiSessionPeer, FastAgiServer
 from tests.adapters.sim.raw_ami import RawAmi
+from tests.support.eventually import finished
 
 SCALE = 0.02
 
@@ -56,20 +57,20 @@ async def test_answered_abandoned_and_ivr_outcomes(tmp_path: Path) -> None:
     assert results[1].wait_seconds == pytest.approx(3.0, abs=0.2)  # the caller's patience
 
 
-async def test_a_scenario_runs_in_scaled_time_and_sums_up(tmp_path: Path) -> None:
+async def test_a_scenario_runs_on_simulated_time_and_sums_up(tmp_path: Path) -> None:
+    clock = VirtualClock()
     async with (
         FastAgiServer(route_to_line1) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE, seed=11) as sim,
+        Simulator(agi_port=agi.port, recordings_dir=tmp_path, clock=clock, seed=11) as sim,
     ):
-        started = time.monotonic()
-        summary = await sim.run_scenario(load_scenario("smoke"), duration=30)
-        real = time.monotonic() - started
+        summary = await finished(clock, sim.run_scenario(load_scenario("smoke"), duration=30))
+        # the scenario's 30 s and its last calls' ends are simulated time, not the machine's
+        assert 30 <= clock.now() < 60
     # smoke: a call every 5 s for 30 s, operators answer in 1 s and talk 5 s
     assert summary.calls == 5
     assert summary.answered + summary.hung_up_in_ivr == 5
     assert summary.abandoned == 0
     assert 0 <= summary.avg_wait < 10
-    assert real < 30 * SCALE * 3  # roughly the scaled duration, far below 30 s
 
 
 async def test_a_scenario_with_too_few_operators_has_abandons(tmp_path: Path) -> None:
@@ -139,22 +140,24 @@ async def test_the_dialer_sees_each_called_party_outcome(
 
 
 async def test_mixmonitor_by_action_and_stop_write_the_file(tmp_path: Path) -> None:
+    # on a virtual clock: the call stays connected while the test talks AMI
+    clock = VirtualClock()
     async with (
         FastAgiServer(route_to_line1) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(agi_port=agi.port, recordings_dir=tmp_path, clock=clock) as sim,
     ):
         sim.add_operator(Operator("101", answer_after=0.5, talk_time=30), queues=["line1"])
         call = await sim.place_inbound_call(CallerScript(talk_time=20))
         ami = await RawAmi.connect(sim.ami_port)
         await ami.login("callcenter", "callcenter")
-        await ami.event("AgentConnect", within=10)
+        await finished(clock, ami.event("AgentConnect", within=10))
         stop = await ami.action("StopMixMonitor", Channel=call.uniqueid)
         assert stop.response == "Success"
         await ami.event("MixMonitorStop")
         again = await ami.action("StopMixMonitor", Channel=call.uniqueid)
         assert again.get("Message") == "Could not stop monitoring channel"
         await ami.action("Hangup", Channel=call.channel_name)
-        result = await call
+        result = await finished(clock, call.wait())
         await ami.close()
         assert result.outcome is CallOutcome.ANSWERED
         [recording] = sim.recordings

@@ -100,6 +100,7 @@ def test_prompts_build_without_a_flows_directory_names_the_setting(tmp_path: Pat
     assert "CALLCENTER_FLOWS_DIR" in result.stderr
 
 
+@pytest.mark.slow
 def test_asr_prints_what_the_recogniser_hears(tmp_path: Path, korean_speech_wav: Path) -> None:
     result = runner.invoke(
         app,

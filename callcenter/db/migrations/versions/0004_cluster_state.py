@@ -1,7 +1,7 @@
 """cluster state: queue callbacks, emergency switch, nodes, node requests
 
 Revision ID: 0004
-Revises: 0007
+Revises: 0005
 Create Date: 2026-12-06 20:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import callcenter.db.base
 
 revision: str = "0004"
-down_revision: str | None = "0007"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,11 +1,18 @@
-"""The "done when" check of the predictive mode, on the benchmark's seeded simulation."""
+"""The "done when" check of the predictive mode, on the benchmark's seeded simulation.
+
+Tests of the benchmarks' own models live here, apart from the unit tests: nothing under
+tests/unit imports from bench/.
+"""
 
 from __future__ import annotations
+
+import pytest
 
 from bench.dialer.simulation import Scenario, simulate
 from bench.dialer.strategies import PredictiveStrategy, ProgressiveStrategy, RatioFeedbackStrategy
 
 
+@pytest.mark.slow
 def test_predictive_keeps_abandons_within_3pct_and_beats_progressive_on_talk_time() -> None:
     scenario = Scenario(operators=20, answer_rate=0.30, hours=1.0, seed=20261123)
     predictive = simulate(scenario, PredictiveStrategy())

@@ -1,0 +1,1 @@
+"""Reports: period statistics, standard reports, the report builder, exports and charts."""
