@@ -41,7 +41,8 @@ from tests.support.roles import (
     throwaway_postgres,
 )
 
-pytestmark = pytest.mark.postgres
+# these tests start real processes (roles, simulators) and wait for them
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
 

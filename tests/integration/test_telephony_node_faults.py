@@ -36,7 +36,8 @@ from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env
 from tests.support.roles import TELEPHONY_READY, free_port, running, throwaway_postgres
 
-pytestmark = pytest.mark.postgres
+# these tests start real processes (roles, simulators) and wait for them
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
 SECRET = "fault-secret"
 
