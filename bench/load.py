@@ -384,7 +384,7 @@ async def login_storm(base_url: str, total: int, concurrency: int) -> tuple[floa
                 "/api/v1/auth/token",
                 data={"username": f"operator10{i % 5 + 1}", "password": f"wrong{i}"},
             )
-            if reply.status_code == 401:
+            if reply.status_code in (401, 429):  # wrong password, or throttled
                 refused += 1
 
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:

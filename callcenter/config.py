@@ -94,6 +94,12 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    http_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    signin_max_failures: int = Field(default=5, gt=0)
+    signin_address_max_failures: int = Field(default=20, gt=0)
+    signin_lockout_seconds: float = Field(default=300.0, gt=0)
     # npm packages of the pages (Chart.js, Swagger UI, ReDoc), installed by `make install`
     web_assets_dir: Path = Path("node_modules")
 
@@ -142,6 +148,7 @@ class Settings(BaseSettings):
     vosk_model_path: Path | None = None
 
     demo_traffic: bool = True
+    demo_wrap_up_seconds: float = Field(default=15.0, ge=0, le=600)
 
     flows_default: str = "main"
     flows_watch: bool = True
@@ -261,14 +268,14 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("agi_allowed_networks", mode="before")
+    @field_validator("agi_allowed_networks", "http_trusted_proxies", mode="before")
     @classmethod
     def _split_networks(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("agi_allowed_networks")
+    @field_validator("agi_allowed_networks", "http_trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for net in value:
@@ -296,13 +303,19 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
-        if self.environment is Environment.PRODUCTION:
-            secret = self.jwt_secret.get_secret_value()
-            if secret == DEV_JWT_SECRET or len(secret) < 32:
-                raise ValueError(
-                    "JWT_SECRET: production needs a random secret of 32+ characters, "
-                    "not the development default"
-                )
+        secret = self.jwt_secret.get_secret_value()
+        if self.environment is Environment.PRODUCTION and (
+            secret == DEV_JWT_SECRET or len(secret) < 32
+        ):
+            raise ValueError(
+                "JWT_SECRET: production needs a random secret of 32+ characters, "
+                "not the development default"
+            )
+        if secret == DEV_JWT_SECRET and not self.http_is_loopback:
+            raise ValueError(
+                f"JWT_SECRET: the development secret is public; set a random secret of "
+                f"32+ characters before serving on {self.http_host} (not a loopback address)"
+            )
         if bool(self.admin_username) != bool(self.admin_password.get_secret_value()):
             raise ValueError("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
         return self
@@ -311,6 +324,16 @@ class Settings(BaseSettings):
     def node(self) -> str:
         """This telephony node's name: NODE_NAME, else the site's name."""
         return self.node_name or self.site
+
+    @property
+    def http_is_loopback(self) -> bool:
+        """True when the HTTP API listens only on this machine."""
+        if self.http_host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.http_host).is_loopback
+        except ValueError:  # a host name other than localhost may resolve anywhere
+            return False
 
     @property
     def uses_simulator(self) -> bool:

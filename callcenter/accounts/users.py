@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
+from concurrent.futures import ThreadPoolExecutor
 
 from callcenter.passwords import hash_password, verify_password
 from callcenter.ports.records import User
@@ -16,23 +16,14 @@ log = logging.getLogger(__name__)
 # whether or not the user exists, so response timing does not reveal user names.
 _DUMMY_HASH = hash_password("no-such-user")
 
-
-# Password hashing (argon2) is deliberately slow CPU work: it runs in worker threads, never on
-# the event loop, and at most this many at once, so a burst of sign-ins queues instead of
-# taking every core from the calls.
-HASHING_AT_ONCE = 2
-_hashing: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
+# Password hashing is deliberately slow (argon2); it runs on two worker threads so a burst
+# of sign-ins queues there instead of stalling the event loop (calls, AGI, health checks).
+_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
 
 
 async def _verify(password: str, password_hash: str) -> bool:
     loop = asyncio.get_running_loop()
-    limit = _hashing.get(loop)
-    if limit is None:
-        limit = _hashing[loop] = asyncio.Semaphore(HASHING_AT_ONCE)
-    async with limit:
-        return await asyncio.to_thread(verify_password, password, password_hash)
+    return await loop.run_in_executor(_HASHING, verify_password, password, password_hash)
 
 
 async def authenticate(tx: Stores, username: str, password: str) -> User | None:
@@ -47,7 +38,6 @@ async def authenticate(tx: Stores, username: str, password: str) -> User | None:
 
 async def ensure_admin(session_factory: Transactions, username: str, password: str) -> None:
     """Create the bootstrap administrator, or reset its password and role if it exists."""
-    hashed = await asyncio.to_thread(hash_password, password)
     async with session_factory.begin() as tx:
-        await tx.users.upsert_admin(username, hashed)
+        await tx.users.upsert_admin(username, hash_password(password))
     log.info("bootstrap administrator %r is ready", username)

@@ -406,6 +406,18 @@ class AcdService:
             self.feed.bump()
         if self.settings.auto_emergency:
             mode = self._rate.check(self.emergency, now)
+            if self._swamped():
+                if not mode.active:
+                    _, _, baseline = self._rate.rates(now)
+                    mode = rules.switch_emergency(
+                        mode,
+                        active=True,
+                        now=now,
+                        source=EmergencySource.AUTOMATIC,
+                        baseline_per_hour=baseline,
+                    )
+                elif self.emergency.active and mode.active is False:
+                    mode = self.emergency  # not calm while line 1 is still swamped
             if mode != self.emergency:
                 log.warning("ACD: emergency mode %s automatically", "on" if mode.active else "off")
                 self.emergency = mode
@@ -429,6 +441,21 @@ class AcdService:
             for callback in self.callbacks.due(queue, free_operators=free, callers=callers):
                 await self.callbacks.place(callback)
                 self.feed.bump()
+
+    def _swamped(self) -> bool:
+        """Every operator of a line-1 queue busy for `surge.all_busy_seconds`, callers
+        waiting: the automatic emergency mode's second trigger."""
+        limit = self.settings.surge.all_busy_seconds
+        for queue, info in self.tracker.queues.items():
+            busy_for = self.all_busy_for(queue)
+            if (
+                info.line == 1
+                and busy_for is not None
+                and busy_for >= limit
+                and self.tracker.callers(queue)
+            ):
+                return True
+        return False
 
     def _update_busy(self, now: datetime) -> None:
         for queue in self.tracker.queues:

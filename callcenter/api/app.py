@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from callcenter import __version__
+from callcenter.accounts.throttle import SignInThrottle
+from callcenter.api import hardening
 from callcenter.api.metrics import HttpMetrics
 from callcenter.api.routes import acd as acd_routes
 from callcenter.api.routes import auth, calls, health, users, workstation_routers
@@ -51,6 +53,13 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
         redoc_url=None,
     )
     app.state.platform = platform
+    settings = platform.settings
+    hardening.install(app, max_body_bytes=settings.http_max_body_bytes)
+    app.state.signin_throttle = SignInThrottle(
+        max_failures_per_user=settings.signin_max_failures,
+        max_failures_per_address=settings.signin_address_max_failures,
+        lockout_seconds=settings.signin_lockout_seconds,
+    )
     app.add_middleware(HttpMetrics)
     app.include_router(health.router)
     app.include_router(metrics_routes.router)

@@ -55,5 +55,5 @@ def decode_token(token: str, *, secret: str) -> TokenClaims:
             role=Role(payload["role"]),
             expires_at=datetime.fromtimestamp(int(payload["exp"]), tz=UTC),
         )
-    except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+    except (jwt.PyJWTError, ValueError, KeyError, TypeError, OverflowError, OSError) as exc:
         raise InvalidTokenError(str(exc)) from None

@@ -20,6 +20,7 @@ from callcenter.common.access import (
     Conflict,
     InvalidInput,
     NotFound,
+    UseCases,
     WorkstationError,
 )
 from callcenter.outbound.surveys import SurveysService
@@ -102,6 +103,31 @@ def get_actor(user: UserDep, request: Request) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+def editors_only(message: str, *, object_type: str, admin: bool = False) -> Callable[[str], Any]:
+    """Route dependencies refusing (403, audited like the services do) operators before the
+    body is even validated, so an operator never learns the shape of a supervisor's request
+    from validation errors. Call the result with the audited action name."""
+
+    def for_action(action: str) -> Any:
+        async def check(
+            actor: ActorDep, platform: PlatformDep, clock: ClockDep, request: Request
+        ) -> None:
+            if actor.is_admin if admin else actor.is_supervisor:
+                return
+            ids = list(request.path_params.values())
+            denial = AccessDenied(
+                message,
+                action=action,
+                object_type=object_type,
+                object_id=str(ids[0]) if ids else "new",
+            )
+            raise await UseCases(platform.session_factory, clock=clock).refuse(actor, denial)
+
+        return Depends(check)
+
+    return for_action
 
 
 def get_appeals(platform: PlatformDep, clock: ClockDep) -> AppealsService:

@@ -36,6 +36,7 @@ from callcenter.asterisk.agi_environment import (
 )
 from callcenter.asterisk.agi_transport import AgiTransport, close_writer
 from callcenter.domain import dialplan
+from callcenter.logsafe import LogThrottle, describe
 from callcenter.pbx.agi_errors import (
     AgiCommandError,
     AgiConnectionLostError,
@@ -126,6 +127,8 @@ class AgiServer:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._stats = AgiServerStats()
+        # what a peer sends (or fails to send) is logged a few times a minute, not per peer
+        self._peer_log = LogThrottle(log)
         self._change = asyncio.Event()
         self._stopping = False
 
@@ -237,12 +240,14 @@ class AgiServer:
         host = str(peer[0]) if isinstance(peer, tuple) and peer else ""
         if not self._allowed(host):
             self._count("rejected")
-            log.warning("AGI connection from %s refused: not in the allowed networks", host)
+            self._peer_log.warning(
+                "refused", "AGI connection from %s refused: not in the allowed networks", host
+            )
             await close_writer(writer)
             return
         if self._stats.active >= self._max_sessions:
             self._count("rejected")
-            log.error("AGI connection from %s refused: server full", host)
+            self._peer_log.error("full", "AGI connection from %s refused: server full", host)
             await close_writer(writer)
             return
         task = asyncio.current_task()
@@ -280,11 +285,13 @@ class AgiServer:
                     )
             except TimeoutError:
                 self._count("timeouts")
-                log.warning("AGI peer %s sent no complete environment in time: dropped", host)
+                self._peer_log.warning(
+                    "idle", "AGI peer %s sent no complete environment in time: dropped", host
+                )
                 return
             except (AgiProtocolError, OSError) as exc:
                 self._count("errors")
-                log.warning("AGI peer %s dropped: %s", host, exc)
+                self._peer_log.warning("garbled", "AGI peer %s dropped: %s", host, describe(exc))
                 return
             transport = AgiTransport(reader, writer)
             transport.start()
@@ -303,7 +310,9 @@ class AgiServer:
         handler = self._routes.get(env.script)
         if handler is None:
             self._count("errors")
-            log.error("AGI %s: no handler for script %r", env.uniqueid, env.script)
+            self._peer_log.error(
+                "unknown-script", "AGI %s: no handler for script %r", env.uniqueid, env.script
+            )
             await self._failover(channel, f"unknown script {env.script!r}")
             return
         scope = asyncio.timeout_at(deadline)
@@ -350,7 +359,7 @@ class AgiServer:
                 await channel.set_variable(IVR_TARGET, self._failover_queue)
                 await channel.set_variable(IVR_FAILOVER, "1")
         except (AgiError, TimeoutError) as exc:
-            log.warning("AGI %s: %s; fail-over failed: %s", uid, reason, exc)
+            log.warning("AGI %s: %s; fail-over failed: %s", uid, reason, describe(exc))
             return False
         self._count("failovers")
         log.warning("AGI %s: %s; caller sent to queue %s", uid, reason, self._failover_queue)

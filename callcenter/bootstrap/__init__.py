@@ -253,9 +253,13 @@ def build_notify_worker(
 
 
 def acd_settings(settings: Settings) -> AcdSettings:
-    """The ACD's rules from the CALLCENTER_ACD_* settings."""
+    """The ACD's rules from the CALLCENTER_ACD_* settings. With the simulator its operators'
+    after-call work is the demo's: nobody presses "ready" on a simulated phone, so the
+    5-minute limit would idle every operator after each call."""
     return AcdSettings(
-        wrap_up_seconds=settings.acd_wrap_up_seconds,
+        wrap_up_seconds=settings.demo_wrap_up_seconds
+        if settings.uses_simulator
+        else settings.acd_wrap_up_seconds,
         max_missed_rings=settings.acd_max_missed_rings,
         overflow=OverflowPolicy(
             wait_seconds=settings.acd_overflow_wait_seconds,

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from callcenter.domain.call_legs import LegRole
@@ -208,7 +208,22 @@ class CallEvents:
             self._writer = asyncio.create_task(self._write_loop(), name="call-journal-writer")
 
     async def stop(self) -> None:
-        """Write what is pending (one last try), then stop the writer."""
+        """Note the shutdown time on every open call, write what is pending (one last try),
+        then stop the writer. A call Asterisk drops while we are down is later closed as
+        ended at that noted time, not at our restart."""
+        stopped_at = datetime.now(UTC)
+        for linkedid in sorted(self.tracker.open_linkedids()):
+            self._journal.append(
+                {
+                    "event_key": f"platform-stopped:{linkedid}:{stopped_at.isoformat()}",
+                    "source": EventSource.PLATFORM,
+                    "name": "PlatformStopped",
+                    "received_at": stopped_at,
+                    "payload": {},
+                    "linkedid": linkedid,
+                    "uniqueid": None,
+                }
+            )
         with contextlib.suppress(Exception):
             await self.flush()
         if self._writer is not None:
@@ -421,6 +436,10 @@ class CallEvents:
         async with self._factory() as tx:
             rows = await tx.calls.open_calls()
             saved = {row.linkedid: len(await tx.calls.transfers(row.id)) for row in rows}
+            gone = [row.linkedid for row in rows if row.linkedid not in live]
+            # the last moment each call was known to exist: our shutdown, or (after a crash)
+            # its last event
+            last_seen = await tx.telephony_events.last_seen(gone)
         for row in rows:
             record = record_from_row(row, self.operators.interface(row.operator_id))
             self._transfers_saved[row.linkedid] = saved[row.linkedid]
@@ -430,7 +449,7 @@ class CallEvents:
             self._interrupted += 1
             closed = replace(
                 record,
-                ended_at=max(now, row.started_at),
+                ended_at=max(min(now, last_seen.get(row.linkedid, now)), row.started_at),
                 disposition=Disposition.INTERRUPTED,
             )
             self._changed(closed, True)

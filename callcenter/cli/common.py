@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
-from callcenter import log_setup
+from callcenter import log_setup, logsafe
 from callcenter.config import Settings, SettingsError, load_settings
 
 
@@ -22,4 +22,5 @@ def settings_or_exit() -> Settings:
 
 
 def setup_logging(level: str, *, fmt: str = "text", personal_data: bool = False) -> None:
+    logsafe.install()  # caller IDs, AGI script names, user names: escaped, never raw
     log_setup.configure(level, fmt=fmt, personal_data=personal_data)

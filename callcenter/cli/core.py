@@ -10,11 +10,12 @@ from enum import StrEnum
 from typing import Annotated
 
 import typer
+import uvicorn
 from pydantic import SecretStr
 from sqlalchemy.exc import SQLAlchemyError
 
 from callcenter.cli.common import fail, settings_or_exit, setup_logging
-from callcenter.config import Settings
+from callcenter.config import DEV_JWT_SECRET, Settings
 
 log = logging.getLogger("callcenter")
 
@@ -107,8 +108,6 @@ async def _serve_telephony(settings: Settings) -> None:
 
 
 async def _serve(settings: Settings, role: Role) -> None:
-    import uvicorn
-
     from callcenter.accounts.users import ensure_admin
     from callcenter.api.app import create_app
     from callcenter.bootstrap import build_api_platform, build_platform
@@ -129,12 +128,26 @@ async def _serve(settings: Settings, role: Role) -> None:
     except (OSError, SQLAlchemyError) as exc:
         await platform.engine.dispose()
         fail(_database_error(exc))
-    app = create_app(platform)
-    config = uvicorn.Config(
-        app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False
-    )
+    config = http_server_config(settings, create_app(platform))
     log.info("HTTP API on http://%s:%s (docs at /docs)", settings.http_host, settings.http_port)
     await uvicorn.Server(config).serve()
+
+
+def http_server_config(settings: Settings, app: object) -> uvicorn.Config:
+    """The HTTP server: forwarded headers (X-Forwarded-For) are believed only when they come
+    from one of CALLCENTER_HTTP_TRUSTED_PROXIES; otherwise the socket's peer is the address
+    that sign-in throttling and the audit log see."""
+    proxies = settings.http_trusted_proxies
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=list(proxies) if proxies else [],
+        server_header=False,
+    )
 
 
 def migrate() -> None:
@@ -190,6 +203,13 @@ def check_config() -> None:
         else:
             shown = str(value)
         typer.echo(f"CALLCENTER_{name.upper()}={shown}")
+    if settings.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+        print(
+            "callcenter: warning: CALLCENTER_JWT_SECRET is the public development secret: "
+            "anyone can sign tokens with it; it is refused on a non-loopback "
+            "CALLCENTER_HTTP_HOST and in production",
+            file=sys.stderr,
+        )
     for warning in prompt_path_warnings(settings):
         print(f"callcenter: warning: {warning}", file=sys.stderr)
     typer.echo("configuration is valid")

@@ -117,6 +117,11 @@ class UseCases:
             await self._record_refusal(actor, exc)
             raise
 
+    async def refuse(self, actor: Actor, exc: AccessDenied) -> AccessDenied:
+        """Audit a refusal decided before any use case ran (a role check); returns `exc`."""
+        await self._record_refusal(actor, exc)
+        return exc
+
     async def _record_refusal(self, actor: Actor, exc: AccessDenied) -> None:
         async with self._sessions.begin() as tx:
             await tx.audit.append(

@@ -1599,6 +1599,10 @@ class SqlTelephonyEventsStore:
     async def add_many(self, rows: list[dict[str, Any]]) -> None:
         return await telephony_events.add_many(self._session, rows)
 
+    @_translated
+    async def last_seen(self, linkedids: list[str]) -> dict[str, datetime]:
+        return await telephony_events.last_seen(self._session, linkedids)
+
 
 class SqlUsersStore:
     def __init__(self, session: AsyncSession) -> None:

@@ -193,6 +193,9 @@ class SurgeRule:
     # it started from for this long
     release_factor: float = 1.5
     release_seconds: float = 900.0
+    # also an emergency, whatever the rate: every line-1 operator busy this long while
+    # callers wait (a small centre swamped by a modest rise never reaches `min_calls`)
+    all_busy_seconds: float = 180.0
 
 
 class InboundRate:

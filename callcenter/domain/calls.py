@@ -57,6 +57,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from callcenter.domain import phones
 from callcenter.domain.telephony import (
     AgentCalled,
     AgentCompleted,
@@ -173,6 +174,19 @@ def clean_number(value: str | None) -> str | None:
     if cleaned is None:
         return None
     return cleaned.replace(" ", "")[:MAX_NUMBER]
+
+
+_NUMBER_SPELLING = re.compile(r"\+?[\d()\-.]+")
+
+
+def stored_number(value: str | None) -> str | None:
+    """The one form a number is stored in: E.164 when it is a public number in any usual
+    spelling ('8 916 123-45-67', '+79161234567'); extensions and names ('101', 'busy') as
+    they are. Searches accept any spelling (`phones.search_forms`)."""
+    cleaned = clean_number(value)
+    if not cleaned or not _NUMBER_SPELLING.fullmatch(cleaned):
+        return cleaned
+    return phones.normalise_or_keep(cleaned)
 
 
 def _clean_char(ch: str) -> str:
@@ -724,14 +738,14 @@ class CallTracker:
         if uniqueid != call.primary:
             return
         if call.caller_number is None:
-            call.caller_number = clean_number(event.caller_id_num)
+            call.caller_number = stored_number(event.caller_id_num)
         if call.caller_name is None:
             call.caller_name = clean_text(event.caller_id_name, MAX_NAME)
         if call.first_exten is None and isinstance(event, ChannelCreated):
             call.first_exten = clean_number(event.exten)
         if not call.inbound and call.ended_at is None and self._is_inbound_entry(event):
             call.inbound = True
-            call.dialled_number = clean_number(event.exten)
+            call.dialled_number = stored_number(event.exten)
             if not call.partial:
                 # seen from the middle, we cannot tell when (or whether) the IVR began
                 call.ivr_started_at = event.at
@@ -815,6 +829,21 @@ class CallTracker:
                 call.recording_notice = clean_text(value, 32) or None
             case TrackedVariable.IVR_TARGET:
                 pass  # where the IVR sent the caller shows up as QueueCallerJoin anyway
+            case TrackedVariable.DIAL_OPERATOR:
+                # an operator's own call: theirs from the start, their extension the caller
+                interface = clean_text(value, MAX_TARGET)
+                if interface and call.operator_interface is None:
+                    call.operator_interface = interface
+                    call.current_operator = interface
+                    # PJSIP/101 or Local/101@agents: the caller is extension 101
+                    extension = interface.rsplit("/", 1)[-1].split("@", 1)[0]
+                    call.caller_number = stored_number(extension)
+            case TrackedVariable.DIAL_NUMBER:
+                number = stored_number(value)
+                if number:
+                    call.dialled_number = number
+                    # a public number is an outbound call; an extension stays internal
+                    call.originated = call.originated or number.startswith("+")
 
     def _dtmf(self, call: _Call, event: DtmfReceived) -> None:
         in_ivr = (
@@ -1003,7 +1032,7 @@ def _dialled_from(dial: str | None) -> str | None:
     if not dial:
         return None
     resource = dial.split("/", 1)[-1]
-    return clean_number(resource.split("@", 1)[0])
+    return stored_number(resource.split("@", 1)[0])
 
 
 def _parse_ivr_path(value: str) -> tuple[str, ...]:

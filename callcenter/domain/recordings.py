@@ -10,6 +10,9 @@ class RecordingState(StrEnum):
     COMPLETE = "complete"
     # the call ended but no file was found where Asterisk should have written it
     MISSING = "missing"
+    # the call ended before any audio was recorded (never bridged, abandoned in the queue):
+    # the file is only a WAV header, kept as the record of it, with nothing to play
+    EMPTY = "empty"
     ARCHIVED = "archived"
     # the file is gone (retention or an administrator); the row stays as the record of it
     DELETED = "deleted"

@@ -8,3 +8,5 @@ from enum import StrEnum
 class EventSource(StrEnum):
     AMI = "ami"
     AGI = "agi"
+    # written by the platform itself, e.g. "PlatformStopped" for each call open at shutdown
+    PLATFORM = "platform"

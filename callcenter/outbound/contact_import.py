@@ -24,13 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from phonenumbers import NumberParseException, PhoneNumberType, number_type, parse
+from phonenumbers import NumberParseException, parse
 from phonenumbers import timezone as phone_timezone
 
 from callcenter.common.access import Actor, Conflict, InvalidInput, NotFound, UseCases
 from callcenter.domain.calling_windows import is_known_zone
 from callcenter.domain.message_templates import MessageTemplate, TemplateError
-from callcenter.domain.phones import DEFAULT_REGION, InvalidPhoneNumber, normalise
+from callcenter.domain.phones import DEFAULT_REGION, InvalidPhoneNumber, dialable
 from callcenter.ports.queries import NewContact
 
 log = logging.getLogger(__name__)
@@ -145,13 +145,8 @@ def _phone(raw: str, region: str) -> str:
     text = raw.strip()
     if not text:
         raise InvalidPhoneNumber("нет номера телефона")
-    if re.fullmatch(r"\d{2,6}", text):
-        raise InvalidPhoneNumber(f"«{raw}» — внутренний номер, а не номер абонента")
-    e164 = normalise(text, region=region)
-    kind = number_type(parse(e164, None))
-    if kind in (PhoneNumberType.PREMIUM_RATE, PhoneNumberType.SHARED_COST):
-        raise InvalidPhoneNumber(f"«{raw}» — платный номер, на него не звоним")
-    return e164
+    # the same policy as an operator's manual dial: Russian public numbers, nothing paid or 8-800
+    return dialable(text, region=region)
 
 
 def parse_csv(

@@ -17,6 +17,8 @@ IVR_FAILOVER: Final = "IVR_FAILOVER"  # "1" when the AGI side failed and sent th
 IVR_CLOSED: Final = "IVR_CLOSED"  # "1" when self-service closed the call (no operator needed)
 QUEUED_CALLBACK: Final = "QUEUED_CALLBACK"  # "1" on the call placed back to a queued caller
 RECORDING_NOTICE: Final = "RECORDING_NOTICE"  # version of the "call is recorded" notice played
+DIAL_OPERATOR: Final = "DIAL_OPERATOR"  # queue interface of the operator placing a call
+DIAL_NUMBER: Final = "DIAL_NUMBER"  # the number an operator dialled (E.164 or an extension)
 
 ALL: Final = (
     IVR_TARGET,
@@ -28,4 +30,6 @@ ALL: Final = (
     IVR_CLOSED,
     QUEUED_CALLBACK,
     RECORDING_NOTICE,
+    DIAL_OPERATOR,
+    DIAL_NUMBER,
 )

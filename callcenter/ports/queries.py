@@ -172,7 +172,8 @@ class CallFilter:
 
     since: datetime | None = None  # started_at >= since
     until: datetime | None = None  # started_at < until
-    number: str | None = None  # caller's or dialled number, exact
+    number: str | None = None  # caller's or dialled number, exact, in any of its forms
+    number_forms: tuple[str, ...] = ()  # the spellings to match (default: `number` only)
     queue_name: str | None = None
     operator_id: int | None = None
     disposition: Disposition | None = None

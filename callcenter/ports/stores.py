@@ -906,6 +906,8 @@ class TelephonyEventsStore(Protocol):
 
     async def add_many(self, rows: list[dict[str, Any]]) -> None: ...
 
+    async def last_seen(self, linkedids: list[str]) -> dict[str, datetime]: ...
+
 
 class UsersStore(Protocol):
     """`callcenter.db.repositories.users` bound to the transaction."""

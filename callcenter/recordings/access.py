@@ -263,6 +263,7 @@ class RecordingAccess:
         reasons = {
             RecordingState.RECORDING: "the call is still being recorded",
             RecordingState.MISSING: "the recording's file is missing",
+            RecordingState.EMPTY: "the call ended before anything was recorded",
             RecordingState.DELETED: "the recording was deleted at the end of its retention",
         }
         raise RecordingUnavailable(reasons.get(item.state, "not playable"), item.state)

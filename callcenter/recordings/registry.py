@@ -129,6 +129,7 @@ class ExportLimitExceeded(RecordingError):
 
 class CompletionStatus(StrEnum):
     COMPLETE = "complete"
+    EMPTY = "empty"  # a header and no audio: kept, never shown as a complete recording
     ALREADY_DONE = "already_done"  # not in the "recording" state any more
     PENDING = "pending"  # the file is still being written (or only just stopped)
     NO_FILE_YET = "no_file_yet"  # nothing on disk yet, within the grace period
@@ -360,7 +361,8 @@ class RecordingService:
                     "trimmed_bytes": trimmed,
                 },
             )
-        rec.state = RecordingState.COMPLETE
+        empty = info.data_bytes == 0
+        rec.state = RecordingState.EMPTY if empty else RecordingState.COMPLETE
         rec.duration_seconds = round(info.duration_seconds, 3)
         rec.size_bytes = info.file_size
         rec.sha256 = await self.store.sha256(rec.path)
@@ -370,7 +372,8 @@ class RecordingService:
         if rec.appeal_id is None and rec.call_id is not None:
             rec.appeal_id = await tx.recordings.appeal_for_call(rec.call_id)
         await tx.flush()
-        return CompletionOutcome(rec.id, CompletionStatus.COMPLETE, rec.duration_seconds, repaired)
+        status = CompletionStatus.EMPTY if empty else CompletionStatus.COMPLETE
+        return CompletionOutcome(rec.id, status, rec.duration_seconds, repaired)
 
     # == helpers ============================================================================
 

@@ -146,7 +146,7 @@ class RecordingUpkeep:
                 return
             rec.state = RecordingState.RECORDING
             outcome = await self._core.complete_in(tx, rec)
-            if outcome.status is not CompletionStatus.COMPLETE:
+            if outcome.status not in (CompletionStatus.COMPLETE, CompletionStatus.EMPTY):
                 rec.state = RecordingState.MISSING
             else:
                 report.completed += 1
@@ -349,7 +349,8 @@ class RecordingUpkeep:
                 rec is None
                 or rec.delete_after is None
                 or rec.delete_after > now
-                or rec.state not in (*PLAYABLE_STATES, RecordingState.MISSING)
+                or rec.state
+                not in (*PLAYABLE_STATES, RecordingState.MISSING, RecordingState.EMPTY)
             ):
                 return None
             rule = self._core.policy.for_rule(rec.rule_name)

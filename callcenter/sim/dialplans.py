@@ -6,7 +6,8 @@ Newexten sequence. `default_dialplan` is what the demo and end-to-end tests run:
 8-800 entry (AGI IVR, then Queue(${IVR_TARGET})), plus what the platform relies on:
 - FastAGI down (AGISTATUS != SUCCESS): the caller still reaches queue line1;
 - the IVR's IVR_PRIORITY becomes the queue priority (QUEUE_PRIO);
-- a queue timeout overflows to the branch call centres' queue (branch-overflow);
+- a queue timeout overflows to the branch call centres' queue (branch-overflow), unless
+  nobody is signed in there (JOINEMPTY): then the caller keeps waiting in their own queue;
 - contexts the platform can Redirect/Originate into: `queues` (exten = queue name),
   `agents` (operators), `conf` (exten = conference room), `dialer` (AMD then AGI dialer),
   `supervisor` (`*1`/`*2`/`*3` + extension: listen, whisper, barge with ChanSpy).
@@ -144,6 +145,8 @@ exten => {inbound},1,NoOp(inbound 8-800)
  same => n,NoOp(QUEUESTATUS=${QUEUESTATUS})
  same => n,GotoIf($["${QUEUESTATUS}" != "TIMEOUT"]?done)
  same => n,Queue({overflow},t,,,{overflow_timeout})
+ same => n,GotoIf($["${QUEUESTATUS}" != "JOINEMPTY"]?done)
+ same => n,Queue(${IVR_TARGET},t,,,{overflow_timeout})
  same => n(done),Hangup()
 [dialer]
 exten => amd,1,NoOp(dialer leg answered)

@@ -263,6 +263,13 @@ async def queue_app(pbx: QueueCore, chan: Channel, data: str) -> Outcome:
     clock = pbx.clock
     for variable in QUEUE_VARS:
         pbx.set_var(chan, variable, "")
+    if not queue.config.joinempty and not any(
+        not m.paused and m.status not in (DeviceStatus.UNAVAILABLE, DeviceStatus.INVALID)
+        for m in queue.members.values()
+    ):
+        # queues.conf joinempty: nobody there who could ever answer (app_queue.c JOINEMPTY)
+        pbx.set_var(chan, "QUEUESTATUS", "JOINEMPTY")
+        return CONTINUE
     prio_text = chan.variables.get("QUEUE_PRIO", "")
     entry = QueueCaller(
         uniqueid=chan.uniqueid,

@@ -102,6 +102,14 @@ def _clean_phone(raw: str) -> str:
         raise InvalidInput(str(exc)) from None
 
 
+def _clean_public_phone(raw: str) -> str:
+    """A personal contact is a person's phone or extension, never an emergency number."""
+    try:
+        return phones.normalise_contact(raw)
+    except phones.InvalidPhoneNumber as exc:
+        raise InvalidInput(str(exc)) from None
+
+
 def _clean_note(note: str) -> str:
     if len(note) > MAX_NOTE:
         raise InvalidInput(f"Заметка длиннее {MAX_NOTE} символов")
@@ -231,7 +239,7 @@ class AddressBookService(UseCases):
     ) -> PersonalContact:
         clean_name, clean_phone, clean_note = (
             _clean_name(name),
-            _clean_phone(phone),
+            _clean_public_phone(phone),
             _clean_note(note),
         )
         async with self.transaction(actor) as tx:
@@ -253,7 +261,7 @@ class AddressBookService(UseCases):
             if name is not None:
                 contact.name = _clean_name(name)
             if phone is not None:
-                contact.phone = _clean_phone(phone)
+                contact.phone = _clean_public_phone(phone)
             if note is not None:
                 contact.note = _clean_note(note)
             await tx.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ from callcenter.ports.records import Appeal, AppealStatusHistory, AppealTopic
 from callcenter.ports.stores import StoreConflict, Stores
 
 DEFAULT_TIMEZONE = ZoneInfo("Europe/Moscow")
+MAX_REQUEST_AGE = timedelta(days=366)  # older dates are typos (1900-01-01)
 _NUMBER_ATTEMPTS = 5
 
 
@@ -122,6 +123,8 @@ class AppealsService(UseCases):
 
     async def _register_once(self, actor: Actor, draft: AppealDraft) -> AppealView:
         now = self.now()
+        if not draft.text.strip():
+            raise InvalidInput("Текст обращения пуст: опишите, что спросил или сообщил клиент")
         async with self.transaction(actor) as tx:
             topic = await self._topic(tx, draft)
             await self._check_links(tx, draft)
@@ -133,6 +136,10 @@ class AppealsService(UseCases):
             if start.tzinfo is None or start > now:
                 raise InvalidInput("Время обращения клиента не может быть в будущем")
             start = start.astimezone(UTC)
+            if start < now - MAX_REQUEST_AGE:
+                raise InvalidInput(
+                    "Время обращения клиента — не раньше чем год назад; проверьте дату"
+                )
             due = deadlines.initial_deadlines(kind, start)
             number = await tx.appeals.next_number(now.astimezone(self._local_tz).date())
             appeal = await tx.appeals.create(
@@ -140,7 +147,7 @@ class AppealsService(UseCases):
                 channel=draft.channel,
                 created_at=start,
                 kind=kind,
-                text=draft.text,
+                text=draft.text.strip(),
                 customer_id=draft.customer_id,
                 call_id=draft.call_id,
                 topic_id=topic.id if topic is not None else None,

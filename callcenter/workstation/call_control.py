@@ -178,17 +178,12 @@ class RedialJob:
 
 
 def external_exten(raw: str) -> tuple[str, str]:
-    """(E.164 number, the `outbound` extension 8XXXXXXXXXX) of a Russian public number."""
+    """(E.164 number, the `outbound` extension 8XXXXXXXXXX) of a number we may call out to."""
     try:
-        number = phones.normalise(raw)
+        number = phones.dialable(raw)
     except phones.InvalidPhoneNumber as exc:
         raise InvalidInput(str(exc)) from None
-    if not re.fullmatch(r"\+7\d{10}", number):
-        raise InvalidInput(f"На номер «{raw}» звонить нельзя: только российские номера")
-    exten = "8" + number[2:]
-    if exten.startswith("8809"):
-        raise InvalidInput(f"Номер «{raw}» платный (8-809): такие вызовы запрещены")
-    return number, exten
+    return number, "8" + number[2:]
 
 
 def destination_for_dial(raw: str) -> Destination:
@@ -408,7 +403,13 @@ class CallControlService(UseCases):
                 channel_id=channel_id,
                 # the operator's phone shows whom it is about to call
                 caller_id_number=destination.number,
-                variables={"CALL_UUID": channel_id},
+                variables={
+                    "CALL_UUID": channel_id,
+                    # the call record: whose call it is and whom it is to (not the phone's
+                    # caller ID, which shows the callee on the operator's display)
+                    "DIAL_OPERATOR": me.interface or channel,
+                    "DIAL_NUMBER": destination.number,
+                },
             )
         except AmiError as exc:
             raise _pbx_error("Originate", exc) from exc

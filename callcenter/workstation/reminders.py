@@ -24,6 +24,7 @@ from callcenter.workstation.appeals import AppealsService
 
 MAX_TEXT = 2000
 # a reminder further ahead than this is almost certainly a typo in the year
+MAX_LATE = timedelta(minutes=1)  # a reminder set "for now" as the clock turns
 MAX_AHEAD = timedelta(days=366)
 
 
@@ -49,7 +50,12 @@ class RemindersService(UseCases):
             raise InvalidInput(f"Текст напоминания длиннее {MAX_TEXT} символов")
         if due_at.tzinfo is None:
             raise InvalidInput("Время напоминания должно быть с часовым поясом")
-        due_at = due_at.astimezone(UTC)
+        try:
+            due_at = due_at.astimezone(UTC)
+        except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the end of the calendar
+            raise InvalidInput("Напоминание можно поставить не более чем на год вперёд") from None
+        if due_at < now - MAX_LATE:
+            raise InvalidInput("Время напоминания уже прошло")
         if due_at > now + MAX_AHEAD:
             raise InvalidInput("Напоминание можно поставить не более чем на год вперёд")
         async with self.transaction(actor) as tx:

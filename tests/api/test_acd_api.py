@@ -171,11 +171,14 @@ async def test_staffing_by_erlang_c(client: httpx.AsyncClient, tokens: dict[str,
     assert body["service_level"] == pytest.approx(0.8801, abs=1e-4)
     assert body["asa_seconds"] == pytest.approx(10.04, abs=0.01)
     assert body["occupancy"] == 0.625
-    percent = await client.get(
-        "/api/v1/staffing?calls_per_hour=100&aht=180&target_sl=80&target_seconds=20",
-        headers=auth(tokens, "sveta"),
-    )
-    assert percent.json()["agents"] == 8
+    # the target is a share: 80 or 1.5 is no share (once read as 1.5 %), and says so
+    for wrong in ("80", "1.5", "1"):
+        refused = await client.get(
+            f"/api/v1/staffing?calls_per_hour=100&aht=180&target_sl={wrong}&target_seconds=20",
+            headers=auth(tokens, "sveta"),
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["query", "target_sl"]
     forbidden = await client.get(f"/api/v1/staffing?{query}", headers=auth(tokens, "anna"))
     assert forbidden.status_code == 403
     bad = await client.get(

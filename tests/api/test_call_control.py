@@ -184,7 +184,12 @@ async def test_dial_rings_my_phone_then_the_normalised_number(
         "Priority": "1",
         "ChannelId": body["channel_id"],
     }
-    assert originate.get("Variable") == f"CALL_UUID={body['channel_id']}"
+    # the call record learns whose call it is and whom it is to (issue 16, row 6)
+    assert originate.get_all("Variable") == [
+        f"CALL_UUID={body['channel_id']}",
+        "DIAL_OPERATOR=pjsip/101",
+        "DIAL_NUMBER=+79157001122",
+    ]
 
     reply = await client.post(
         "/api/v1/me/calls/dial", json={"number": "205"}, headers=alice.headers

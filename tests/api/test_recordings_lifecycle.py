@@ -108,13 +108,20 @@ async def test_rules_set_retention_by_direction(env: Env) -> None:
     assert rec.delete_after == rec.started_at + timedelta(days=30)
 
 
-async def test_a_never_bridged_call_completes_with_an_empty_recording(env: Env) -> None:
+async def test_a_never_bridged_call_keeps_an_empty_recording_never_shown_complete(
+    env: Env,
+) -> None:
     call_id, rec, path = await registered(env)
     write_wav(path, samples(0))
     assert path.stat().st_size == 44
     (outcome,) = await env.core.on_call_hung_up(call_id)
-    assert outcome.status is CompletionStatus.COMPLETE
-    assert (await recording(env, rec.id)).duration_seconds == 0
+    assert outcome.status is CompletionStatus.EMPTY
+    empty = await recording(env, rec.id)
+    assert empty.state is RecordingState.EMPTY
+    assert empty.duration_seconds == 0
+    reply = await play(env, rec.id)
+    assert reply.status_code == 409
+    assert "before anything was recorded" in reply.json()["detail"]
 
 
 async def test_a_crashed_writers_file_is_repaired_not_dropped(env: Env) -> None:

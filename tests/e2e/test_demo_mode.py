@@ -72,7 +72,7 @@ async def test_demo_traffic_produces_call_records(tmp_path: Path) -> None:
         assert (await http.get("/health")).json()["status"] == "ok"
     call = ended[0]
     assert call["direction"] == "inbound"
-    assert call["dialled_number"] == "88001000000" or call["queue_name"] or call["ivr_path"]
+    assert call["dialled_number"] == "+78001000000" or call["queue_name"] or call["ivr_path"]
     log = b"".join(served.log).decode()
     assert "built-in PBX simulator" in log
     assert "ended:" in log

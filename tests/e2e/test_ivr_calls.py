@@ -385,7 +385,7 @@ async def test_a_prompt_changed_in_yaml_is_heard_on_the_next_call(
         flow_file = flows_dir / "main.yaml"
         text = flow_file.read_text(encoding="utf-8")
         edited = text.replace(
-            "greeting_prompt: Здравствуйте! Вы позвонили в контакт-центр энергосбытовой компании.",
+            "greeting_prompt: Здравствуйте! Вы позвонили в контакт-центр.",
             "greeting_prompt: Добрый день! Это энергосбытовая компания.",
         )
         assert edited != text

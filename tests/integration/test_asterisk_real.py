@@ -26,6 +26,7 @@ from callcenter.asterisk.conf_render import AsteriskConfValues, render_conf
 ASTERISK = shutil.which("asterisk")
 pytestmark = [
     pytest.mark.asterisk,
+    pytest.mark.slow,
     pytest.mark.skipif(ASTERISK is None, reason="needs an asterisk binary on PATH"),
 ]
 

@@ -109,7 +109,7 @@ def test_s1_answered_by_operator_101_after_keys_1_2(transcripts_dir: Path) -> No
     assert call.id == call_id_for_linkedid("1795432716.0")
     assert call.direction is Direction.INBOUND
     assert (call.caller_number, call.caller_name) == ("+79161234567", "Ivanov Ivan")
-    assert call.dialled_number == "88001000000"
+    assert call.dialled_number == "+78001000000"  # stored in E.164
     assert call.ivr_path == ("1", "2")
     assert call.queue_name == "line1"
     assert call.operator_interface == "Local/101@agents/n"
@@ -146,7 +146,7 @@ def test_s3_hung_up_in_ivr(transcripts_dir: Path) -> None:
 
     assert call.disposition is Disposition.HUNG_UP_IN_IVR
     assert call.direction is Direction.INBOUND
-    assert call.caller_number == "84951234567"
+    assert call.caller_number == "+74951234567"
     assert call.ivr_path == ()
     assert call.queue_name is None
     assert call.ivr_seconds == pytest.approx(2.55, abs=0.05)
@@ -219,7 +219,7 @@ def test_s7_agi_server_down_is_a_failed_call(transcripts_dir: Path) -> None:
     call = replay(transcripts_dir, "s7").only()
 
     assert call.direction is Direction.INBOUND
-    assert call.dialled_number == "88002000000"
+    assert call.dialled_number == "+78002000000"
     assert call.disposition is Disposition.FAILED
 
 

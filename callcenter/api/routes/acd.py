@@ -346,13 +346,17 @@ async def staffing(
     calls_per_hour: Annotated[float, Query(ge=0, le=1_000_000)],
     aht: Annotated[float, Query(gt=0, le=86_400, description="average handling time, s")],
     target_sl: Annotated[
-        float, Query(gt=0, lt=100, description="share within target: 0.8 or 80 (%)")
+        float,
+        Query(
+            gt=0,
+            lt=1,
+            description="service level target as a share of calls, between 0 and 1 "
+            "(0.8 means 80 % answered within target_seconds)",
+        ),
     ] = 0.8,
     target_seconds: Annotated[float, Query(ge=0, le=3600)] = 40,
 ) -> StaffingOut:
-    share = target_sl / 100.0 if target_sl >= 1 else target_sl
-    if not 0 < share < 1:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "target_sl must be below 100 %")
+    share = target_sl
     try:
         result = erlang.staffing(
             calls_per_hour, aht, target_service_level=share, target_seconds=target_seconds

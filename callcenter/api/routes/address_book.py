@@ -3,14 +3,27 @@ and the user's personal book (no size limit, paged, private to its owner)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, AddressBookDep, WorkstationRoute
+from callcenter.api.schemas.address_book import (
+    CorporateContactIn,
+    CorporateContactOut,
+    CorporatePage,
+    FromCallIn,
+    PersonalContactIn,
+    PersonalContactOut,
+    PersonalContactPatch,
+    PersonalPage,
+)
+from callcenter.api.workstation import (
+    ERROR_RESPONSES,
+    ActorDep,
+    AddressBookDep,
+    WorkstationRoute,
+    editors_only,
+)
 from callcenter.workstation.address_book import CorporateFields
 
 router = APIRouter(
@@ -20,114 +33,18 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 
+_ADMINS = editors_only(
+    "Корпоративную адресную книгу изменяет администратор",
+    object_type="corporate_contact",
+    admin=True,
+)
+
+
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 Search = Annotated[
     str, Query(max_length=100, description="words of the name etc., or digits of the number")
 ]
-
-
-class CorporateContactIn(BaseModel):
-    name: str = Field(max_length=255)
-    department: str = Field(default="", max_length=255)
-    position: str = Field(default="", max_length=255)
-    phone: str | None = Field(default=None, max_length=32)
-    extension: str | None = Field(default=None, max_length=16)
-    email: str | None = Field(default=None, max_length=255)
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Дежурный диспетчер",
-                    "department": "Диспетчерская служба Тверского РЭС",
-                    "position": "Диспетчер",
-                    "phone": "+7 4822 34-56-01",
-                    "extension": "501",
-                    "email": "dispatch.tver@example.ru",
-                }
-            ]
-        }
-    )
-
-
-class CorporateContactOut(BaseModel):
-    id: int
-    name: str
-    department: str
-    position: str
-    phone: str | None
-    extension: str | None
-    email: str | None
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-class CorporatePage(BaseModel):
-    items: list[CorporateContactOut]
-    total: int
-
-
-class PersonalContactIn(BaseModel):
-    name: str = Field(max_length=255)
-    phone: str = Field(max_length=32, description="any usual spelling; stored as +7XXXXXXXXXX")
-    note: str = Field(default="", max_length=4000)
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"name": "Петров, мастер участка", "phone": "8 (915) 700-11-22"}]
-        }
-    )
-
-
-class PersonalContactPatch(BaseModel):
-    name: str | None = Field(default=None, max_length=255)
-    phone: str | None = Field(default=None, max_length=32)
-    note: str | None = Field(default=None, max_length=4000)
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"note": "звонить после 14:00"}]})
-
-
-class PersonalContactOut(BaseModel):
-    id: int
-    name: str
-    phone: str
-    note: str
-    created_at: datetime
-
-    model_config = ConfigDict(
-        from_attributes=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 7,
-                    "name": "Петров, мастер участка",
-                    "phone": "+79157001122",
-                    "note": "",
-                    "created_at": "2025-11-23T09:30:00Z",
-                }
-            ]
-        },
-    )
-
-
-class PersonalPage(BaseModel):
-    items: list[PersonalContactOut]
-    total: int
-
-
-class FromCallIn(BaseModel):
-    call_id: uuid.UUID = Field(description="one of my calls, e.g. from GET /api/v1/me/missed")
-    name: str = Field(max_length=255)
-    note: str = Field(default="", max_length=4000)
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {"call_id": "5d2c7a7e-2b8a-4a39-9f3a-0f8a2a4c1d11", "name": "Сидорова А. П."}
-            ]
-        }
-    )
 
 
 def _fields(body: CorporateContactIn) -> CorporateFields:
@@ -158,6 +75,7 @@ async def corporate(
     "/corporate",
     response_model=CorporateContactOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_ADMINS("corporate_contact.create")],
     summary="Add a directory entry (administrator)",
 )
 async def corporate_create(
@@ -169,6 +87,7 @@ async def corporate_create(
 @router.put(
     "/corporate/{contact_id}",
     response_model=CorporateContactOut,
+    dependencies=[_ADMINS("corporate_contact.update")],
     summary="Replace a directory entry (administrator)",
 )
 async def corporate_update(
@@ -182,6 +101,7 @@ async def corporate_update(
     "/corporate/{contact_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
+    dependencies=[_ADMINS("corporate_contact.delete")],
     summary="Remove a directory entry (administrator)",
 )
 async def corporate_delete(contact_id: int, actor: ActorDep, book: AddressBookDep) -> Response:

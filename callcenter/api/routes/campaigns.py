@@ -26,7 +26,8 @@ from fastapi import (
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from callcenter.api.deps import PlatformDep, SupervisorDep, UserDep, websocket_user
-from callcenter.api.routes.notify import ChannelProgressOut, NotifyJobsDep, messages_progress
+from callcenter.api.routes.notify import NotifyJobsDep, messages_progress
+from callcenter.api.schemas.notify import ChannelProgressOut
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ClockDep, WorkstationRoute
 from callcenter.bootstrap import Platform
 from callcenter.common.access import InvalidInput, NotFound

@@ -4,9 +4,22 @@ read their results. Group phone surveys that play them (function 24) belong to t
 from __future__ import annotations
 
 from fastapi import APIRouter, status
-from pydantic import BaseModel, ConfigDict, Field
 
-from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, SurveysDep, WorkstationRoute
+from callcenter.api.schemas.surveys import (
+    AnswerTallyOut,
+    QuestionOut,
+    QuestionResultOut,
+    SurveyIn,
+    SurveyOut,
+    SurveyResultsOut,
+)
+from callcenter.api.workstation import (
+    ERROR_RESPONSES,
+    ActorDep,
+    SurveysDep,
+    WorkstationRoute,
+    editors_only,
+)
 from callcenter.domain.surveys import Question
 from callcenter.ports.records import Survey
 
@@ -17,99 +30,10 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 
-
-class QuestionIn(BaseModel):
-    text: str = Field(max_length=1000, description="read to the called customer")
-    answers: dict[str, str] = Field(description="DTMF key 0-9 -> answer label")
-
-
-class SurveyIn(BaseModel):
-    name: str = Field(max_length=128)
-    description: str = Field(default="", max_length=4000)
-    questions: list[QuestionIn] = Field(max_length=20)
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "name": "Качество обслуживания",
-                    "description": "После обращения в call-центр",
-                    "questions": [
-                        {
-                            "text": "Ваш вопрос решён? Да — 1, нет — 2",
-                            "answers": {"1": "Да", "2": "Нет"},
-                        },
-                        {
-                            "text": "Оцените вежливость оператора от 1 до 5",
-                            "answers": {str(k): str(k) for k in range(1, 6)},
-                        },
-                    ],
-                }
-            ]
-        }
-    )
-
-
-class QuestionOut(BaseModel):
-    id: int
-    position: int
-    text: str
-    answers: dict[str, str]
-
-
-class SurveyOut(BaseModel):
-    id: int
-    name: str
-    description: str
-    questions: list[QuestionOut]
-
-
-class AnswerTallyOut(BaseModel):
-    key: str
-    label: str
-    count: int
-    share: float
-
-
-class QuestionResultOut(BaseModel):
-    question_id: int
-    position: int
-    text: str
-    answered: int
-    answers: list[AnswerTallyOut]
-    unexpected: dict[str, int] = Field(description="keys pressed that are not among the answers")
-
-
-class SurveyResultsOut(BaseModel):
-    survey_id: int
-    name: str
-    respondents: int = Field(description="calls that answered at least one question")
-    questions: list[QuestionResultOut]
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "survey_id": 1,
-                    "name": "Качество обслуживания",
-                    "respondents": 3,
-                    "questions": [
-                        {
-                            "question_id": 1,
-                            "position": 1,
-                            "text": "Ваш вопрос решён? Да — 1, нет — 2",
-                            "answered": 3,
-                            "answers": [
-                                {"key": "1", "label": "Да", "count": 2, "share": 0.667},
-                                {"key": "2", "label": "Нет", "count": 1, "share": 0.333},
-                            ],
-                            "unexpected": {},
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+_EDITORS = editors_only(
+    "Анкеты составляют и смотрят итоги супервизоры и администраторы",
+    object_type="survey",
+)
 
 
 def _out(survey: Survey) -> SurveyOut:
@@ -138,6 +62,7 @@ async def get_survey(survey_id: int, _actor: ActorDep, surveys: SurveysDep) -> S
     "",
     response_model=SurveyOut,
     status_code=status.HTTP_201_CREATED,
+    dependencies=[_EDITORS("survey.create")],
     summary="Build a questionnaire (supervisor, administrator)",
 )
 async def create_survey(body: SurveyIn, actor: ActorDep, surveys: SurveysDep) -> SurveyOut:

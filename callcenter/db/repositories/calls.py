@@ -25,7 +25,8 @@ def _filtered(stmt: Select[Any], flt: CallFilter) -> Select[Any]:
     if flt.until is not None:
         stmt = stmt.where(Call.started_at < flt.until)
     if flt.number is not None:
-        stmt = stmt.where(or_(Call.caller_number == flt.number, Call.dialled_number == flt.number))
+        forms = flt.number_forms or (flt.number,)
+        stmt = stmt.where(or_(Call.caller_number.in_(forms), Call.dialled_number.in_(forms)))
     if flt.queue_name is not None:
         stmt = stmt.where(Call.queue_name == flt.queue_name)
     if flt.operator_id is not None:

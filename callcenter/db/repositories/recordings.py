@@ -300,7 +300,12 @@ async def due_for_deletion(session: AsyncSession, *, now: datetime, limit: int) 
         .where(
             Recording.delete_after <= now,
             Recording.state.in_(
-                [RecordingState.COMPLETE, RecordingState.ARCHIVED, RecordingState.MISSING]
+                [
+                    RecordingState.COMPLETE,
+                    RecordingState.ARCHIVED,
+                    RecordingState.MISSING,
+                    RecordingState.EMPTY,
+                ]
             ),
         )
         .order_by(Recording.delete_after)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import TelephonyEvent
@@ -105,3 +105,15 @@ async def add_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
         .on_conflict_do_nothing(index_elements=[TelephonyEvent.event_key])
     )
     await session.execute(stmt)
+
+
+async def last_seen(session: AsyncSession, linkedids: list[str]) -> dict[str, datetime]:
+    """The time of the latest journaled event of each call (those that have any)."""
+    if not linkedids:
+        return {}
+    stmt = (
+        select(TelephonyEvent.linkedid, func.max(TelephonyEvent.received_at))
+        .where(TelephonyEvent.linkedid.in_(linkedids))
+        .group_by(TelephonyEvent.linkedid)
+    )
+    return {linkedid: at for linkedid, at in (await session.execute(stmt)).all() if linkedid}

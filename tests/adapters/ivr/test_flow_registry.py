@@ -22,7 +22,7 @@ from callcenter.inbound.flows import (
 from callcenter.speech.tts import PromptRenderer
 from tests.unit.ivr.support import MAIN_FLOW_FILE
 
-GREETING = "greeting_prompt: Здравствуйте! Вы позвонили в контакт-центр энергосбытовой компании."
+GREETING = "greeting_prompt: Здравствуйте! Вы позвонили в контакт-центр."
 
 
 @pytest.fixture(scope="module")

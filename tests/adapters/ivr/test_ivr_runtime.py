@@ -255,7 +255,7 @@ async def test_a_known_caller_keys_a_reading_over_real_agi_commands(make_rig: An
     # menu; the recording notice is said in full all the same
     assert (greeting[3], notice[3]) == (ANY_KEY, "")
     assert rig.renderer.texts[:2] == [
-        "Здравствуйте! Вы позвонили в контакт-центр энергосбытовой компании.",
+        "Здравствуйте! Вы позвонили в контакт-центр.",
         "Для улучшения качества обслуживания все разговоры записываются.",
     ]
     assert commands.index(["SET", "VARIABLE", "RECORDING_NOTICE", "2025-01"]) == (
@@ -316,7 +316,7 @@ async def test_a_key_during_the_greeting_is_taken_after_the_notice_is_said_in_fu
     assert (
         rig.renderer.texts[1] == "Для улучшения качества обслуживания все разговоры записываются."
     )
-    assert "Соединяю с оператором. Пожалуйста, оставайтесь на линии." in rig.renderer.texts
+    assert "Соединяю с оператором." in rig.renderer.texts
     commands = asterisk.commands
     assert commands.index(["SET", "VARIABLE", "RECORDING_NOTICE", "2025-01"]) < commands.index(
         ["SET", "VARIABLE", "IVR_TARGET", "line1"]

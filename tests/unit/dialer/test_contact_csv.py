@@ -24,14 +24,15 @@ def test_mobile_numbers_get_no_guessed_zone() -> None:
 def test_row_problems_are_all_listed_with_their_line() -> None:
     data = (
         "телефон;email;debt\n"
-        "8 800 100-00-00;;5\n"  # the free 8-800 number itself is fine to store
+        "8 800 100-00-00;;5\n"  # one dial policy (issue 16, row 10): no 8-800 numbers
         "8 809 123-45-67;x;5\n"
         ";a@b.ru;1\n"
         "+79161234567;a@b.ru;1;лишнее\n"
     ).encode("cp1251")
     parsed = parse_csv(data, template=MessageTemplate.parse("{debt:money}"))
     errors = {e.line: e.messages for e in parsed.errors}
-    assert set(errors) == {3, 4, 5}
+    assert set(errors) == {2, 3, 4, 5}
+    assert any("8-800" in m for m in errors[2])
     assert any("платный" in m for m in errors[3])
     assert any("не адрес электронной почты" in m for m in errors[3])
     assert errors[4] == ("нет номера телефона",)

@@ -159,7 +159,10 @@ def test_answered_inbound_call_record(tracker: CallTracker) -> None:
     assert call.id == call_id_for_linkedid(LID)
     assert call.direction is Direction.INBOUND
     assert call.disposition is Disposition.ANSWERED
-    assert (call.caller_number, call.dialled_number) == ("+79161234567", "88001000000")
+    assert (call.caller_number, call.dialled_number) == (
+        "+79161234567",
+        "+78001000000",
+    )  # stored in E.164
     assert call.ivr_path == ("1",)
     assert call.ivr_seconds == 10.0
     assert call.wait_seconds == 2.0
@@ -482,7 +485,7 @@ def test_failed_originate_that_made_no_channel(tracker: CallTracker) -> None:
     assert call.direction is Direction.OUTBOUND
     assert call.disposition is Disposition.FAILED
     assert call.originate_reason == 5
-    assert call.dialled_number == "89161234567"
+    assert call.dialled_number == "+79161234567"  # stored in E.164
 
 
 def test_failed_originate_found_by_its_dial_string(tracker: CallTracker) -> None:
@@ -593,3 +596,33 @@ def test_every_ring_of_an_operator_is_a_leg(tracker: CallTracker) -> None:
         None,
         t(26),
     )
+
+
+def test_an_operators_dial_out_is_their_outbound_call_to_the_number_dialled(
+    tracker: CallTracker,
+) -> None:
+    """Issue 16, row 6: Originate rings the operator's phone (its caller ID shows the callee),
+    then dials out; the record names the operator, the number and the direction."""
+    phone = {
+        "channel": "PJSIP/op101-00000007",
+        "caller_id_num": "+79157001122",  # what the operator's display shows
+        "caller_id_name": "",
+        "context": "outbound",
+        "exten": "89157001122",
+    }
+    tracker.apply(created(0, **phone))
+    for variable, value in (
+        (TrackedVariable.DIAL_OPERATOR, "PJSIP/op101"),
+        (TrackedVariable.DIAL_NUMBER, "+79157001122"),
+    ):
+        tracker.apply(
+            ChannelVariableSet(
+                name="VarSet", at=t(0), variable=variable, value=value, **on(**phone)
+            )
+        )
+    update = tracker.apply(hangup(30, **phone))
+    assert update is not None
+    call = update.record
+    assert call.direction is Direction.OUTBOUND
+    assert call.operator_interface == "PJSIP/op101"
+    assert (call.caller_number, call.dialled_number) == ("op101", "+79157001122")

@@ -71,7 +71,7 @@ def test_the_call_starts_with_greeting_and_notice_then_the_root_menu() -> None:
     assert said(commands) == ["greeting_prompt", "notice_prompt", "nodes.main.prompt"]
     question = waiting(commands)
     assert isinstance(question, AskKey)
-    assert question.timeout_ms == 5000
+    assert question.timeout_ms == FLOW.timing.key_timeout_s * 1000  # the flow's key timeout
     assert (state.node, state.step, state.menus) == ("main", Step.MENU, ("main",))
     assert state.notice_version == "2025-01"
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -64,3 +65,14 @@ class HealthOut(BaseModel):
     version: str
     database: DatabaseHealth
     pbx: PbxHealth
+
+
+# ----------------------------------------------------------------------------- input rules
+
+MAX_PARAMS_BYTES = 16 * 1024
+
+
+def small_json(value: dict[str, Any], *, limit: int = MAX_PARAMS_BYTES) -> dict[str, Any]:
+    if len(json.dumps(value, ensure_ascii=False, default=str).encode()) > limit:
+        raise ValueError(f"must be at most {limit // 1024} KB as JSON")
+    return value
