@@ -83,7 +83,7 @@ bench-sip: install
 	flock /tmp/asterisk.lock $(BIN)/python -m bench.sip
 
 .PHONY: bench-load
-## bench-load: concurrent IVR calls through the whole platform (simulator, FastAGI, AMI, journal)
+## bench-load: 50 calls/s for 3 min: simulator, telephony role and api role as processes on PostgreSQL
 bench-load: install
 	$(BIN)/python -m bench.load
 

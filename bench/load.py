@@ -1,44 +1,47 @@
-"""Load benchmark: many concurrent inbound calls through the IVR into a queue of operators.
+"""Load benchmark: many concurrent inbound calls through the IVR into a queue of operators,
+with the platform's process roles as separate processes on PostgreSQL.
 
-The whole platform is built from Settings (`build_platform`) on a throw-away SQLite database
-(migrated, demo data seeded) with the built-in PBX simulator, the real FastAGI server on a free
-port and the real AMI client, all in this one process and event loop (as `callcenter serve`
-runs in demo mode). Callers arrive at `--rate` calls per second (real time) until `--calls`
-calls were placed, never more than `--sessions` at once; each presses 1 (outages) then 3
+* The load generator (this process) runs the PBX simulator: it speaks AMI and FastAGI like
+  Asterisk and places the calls.
+* `callcenter serve --role telephony` (a child process) connects to the simulator's AMI,
+  serves its FastAGI callers, journals every AMI event in PostgreSQL, runs the ACD.
+* `callcenter serve --role api` (another child) serves HTTP; in the middle of the run a
+  bounded login storm (`--storm` wrong-password logins, `--storm-concurrency` at once) hits it.
+
+The database is a throw-away one created on the machine's PostgreSQL
+(`CALLCENTER_BENCH_POSTGRES_URL`, default postgresql+asyncpg://postgres@127.0.0.1:5432/test
+for the server; a new database is created next to it and dropped at the end), migrated and
+seeded with the demo data. Callers arrive at `--rate` calls per second (real time) for
+`--duration` seconds, never more than `--sessions` at once; each presses 1 (outages) then 3
 (power quality), is put through to queue line1 and talks to a simulated PJSIP operator.
 
-Measured (all in real seconds unless said otherwise):
+Measured:
 
-* AGI round trip: on the simulator's side of every FastAGI session, the time from writing
-  the reply to one command to receiving the platform's next command (the simulator's
-  `AgiSession.handle` is wrapped here, in the bench only; nothing else changes). It covers
-  the loopback hop both ways plus everything the platform's IVR does between two commands,
-  under the load of the whole process. The first command of a session (after the
-  environment) and commands after a hangup are not counted.
-* Baseline: a bare asyncio TCP echo server and client on 127.0.0.1 in the same process, after
-  the load, exchanging lines of the median AGI command size; ratios are AGI / echo.
-* AMI events/s: events the platform's call-event listener (CallEvents.stats().events)
-  processed during the run, over the wall time from the first call to the journal being
-  flushed.
-* CPU s/call: process CPU time (every thread: event loop and SQLite workers) over the same
-  window, divided by the calls placed.
-* Lost / duplicated events: every AMI event frame the simulator wrote to the platform's AMI
-  session during the run is recorded; those the platform's parser keeps for the journal
-  (`parse_frame` is not None: untracked VarSet and action replies are dropped by design) are
-  the expected rows. After `platform.calls.flush()` the journal rows written during the run
-  are compared with them as multisets of content (event name + the journal payload, i.e. the
-  first value of each header): lost = expected rows missing from the journal, dup = journal
-  rows beyond the number of times their content was sent.
+* AGI round trip: on the simulator's side of every FastAGI session, from writing the reply
+  to one command to receiving the platform's next command: the loopback hop both ways plus
+  everything the telephony role does between two commands.
+* storm_p99_ratio: AGI p99 over the round trips that ended during the login storm, over the
+  p99 of those before it.
+* events_per_s: AMI events journaled in PostgreSQL per second, from the first call until the
+  journal caught up with the last event.
+* cpu_ms_per_call: CPU time (user + system) of the telephony process over the same window,
+  per call placed.
+* lost / dup: every AMI event frame the simulator wrote to the telephony role is recorded;
+  those the platform's parser keeps for the journal are the expected rows; after the journal
+  caught up they are compared as multisets of content (event name + payload) with the rows
+  written during the run.
 
 The last line is
 
-    load: sessions=N calls_per_s=R agi_p99_ms=X events_per_s=Y lost=L dup=D baseline_ratio=Z
+    load: sessions=N calls_per_s=R agi_p99_ms=X events_per_s=E lost=L dup=D \
+        cpu_ms_per_call=C storm_p99_ratio=S
 
-N: the peak of concurrent FastAGI (IVR) sessions reached; R: calls placed per second, achieved;
-Z: agi_p99 / echo_p99. Nothing is asserted: the figures are for reading.
+(one line; wrapped here).
+N: the peak of concurrent FastAGI (IVR) sessions; R: calls placed per second, achieved.
+Nothing is asserted: the figures are for reading.
 
-    .venv/bin/python -m bench.load [--calls 300] [--sessions 200] [--rate 20]
-        [--time-scale 0.2] [--operators N]
+    .venv/bin/python -m bench.load [--rate 50] [--duration 180] [--sessions 1000]
+        [--time-scale 0.2] [--operators N] [--storm 60] [--storm-concurrency 30]
 """
 
 from __future__ import annotations
@@ -48,12 +51,16 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import re
+import socket
 import statistics
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,17 +69,17 @@ from typing import Any
 if __package__ in (None, ""):  # `python bench/load.py`: make the repo importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncpg
+import httpx
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
-from callcenter.bootstrap import Platform, build_platform
-from callcenter.config import Settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import upgrade_to_head
-from callcenter.db.models import TelephonyEvent
+from callcenter.db.models import ClusterNode, TelephonyEvent
 from callcenter.db.seed import seed_demo
 from callcenter.pbx.events import parse_frame
 from callcenter.pbx.frames import AmiFrame
-from callcenter.recordings.call_hooks import CallRecordingHooks
 from callcenter.sim import agi_client
 from callcenter.sim.ami_server import AmiSession
 from callcenter.sim.callers import CallerScript, KeyPress
@@ -81,6 +88,8 @@ from callcenter.sim.simulator import CallHandle, CallOutcome, Simulator
 
 REPO = Path(__file__).resolve().parent.parent
 QUEUE = "line1"
+UVICORN_PORT = re.compile(rb"Uvicorn running on http://[^:]+:(\d+)")
+TELEPHONY_READY = re.compile(rb"telephony node \S+ \(site \S+\) running")
 
 
 # --- instrumentation (bench only) -----------------------------------------------------------
@@ -91,19 +100,34 @@ class AgiProbe:
     """Round trips seen from the simulator's FastAGI client (see the module doc)."""
 
     round_trips: list[float] = field(default_factory=list)
+    ended_at: list[float] = field(default_factory=list)  # perf_counter at each round trip
     command_sizes: list[int] = field(default_factory=list)
     commands: int = 0
+    active: int = 0
+    peak: int = 0
+    sessions: int = 0
     _replied_at: dict[int, float] = field(default_factory=dict)
 
     def install(self) -> Callable[[], None]:
         original = agi_client.AgiSession.handle
+        original_run = agi_client.AgiSession.run
         probe = self
+
+        async def run(session: agi_client.AgiSession, target: Any) -> None:
+            probe.active += 1
+            probe.sessions += 1
+            probe.peak = max(probe.peak, probe.active)
+            try:
+                await original_run(session, target)
+            finally:
+                probe.active -= 1
 
         async def handle(session: agi_client.AgiSession, line: str) -> None:
             now = time.perf_counter()
             replied = probe._replied_at.pop(id(session), None)
             if replied is not None and not session.dead:
                 probe.round_trips.append(now - replied)
+                probe.ended_at.append(now)
             probe.commands += 1
             probe.command_sizes.append(len(line.encode("utf-8")) + 1)
             try:
@@ -112,9 +136,11 @@ class AgiProbe:
                 probe._replied_at[id(session)] = time.perf_counter()
 
         setattr(agi_client.AgiSession, "handle", handle)  # noqa: B010
+        setattr(agi_client.AgiSession, "run", run)  # noqa: B010
 
         def uninstall() -> None:
             setattr(agi_client.AgiSession, "handle", original)  # noqa: B010
+            setattr(agi_client.AgiSession, "run", original_run)  # noqa: B010
 
         return uninstall
 
@@ -203,6 +229,11 @@ def percentile(samples: list[float], pct: float) -> float:
 
 # --- the run --------------------------------------------------------------------------------
 
+POSTGRES_SERVER_URL = os.environ.get(
+    "CALLCENTER_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 def caller(serial: int) -> CallerScript:
     return CallerScript(
@@ -214,6 +245,39 @@ def caller(serial: int) -> CallerScript:
     )
 
 
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database() -> AsyncIterator[str]:
+    admin = make_url(POSTGRES_SERVER_URL).set(drivername="postgresql")
+    name = f"cc_bench_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        conn = await asyncpg.connect(admin.render_as_string(hide_password=False))
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
 async def prepare_database(url: str) -> None:
     await asyncio.to_thread(upgrade_to_head, url)
     engine = create_engine(url)
@@ -223,9 +287,9 @@ async def prepare_database(url: str) -> None:
         await engine.dispose()
 
 
-async def journal_rows(platform: Platform, after_id: int) -> Counter[str]:
+async def journal_rows(factory: Any, after_id: int) -> Counter[str]:
     got: Counter[str] = Counter()
-    async with platform.session_factory() as session:
+    async with factory() as session:
         rows = await session.execute(
             select(TelephonyEvent.name, TelephonyEvent.payload).where(TelephonyEvent.id > after_id)
         )
@@ -234,99 +298,200 @@ async def journal_rows(platform: Platform, after_id: int) -> Counter[str]:
     return got
 
 
-async def max_journal_id(platform: Platform) -> int:
-    async with platform.session_factory() as session:
+async def journal_count(factory: Any, after_id: int) -> int:
+    async with factory() as session:
+        value = await session.scalar(
+            select(func.count()).select_from(TelephonyEvent).where(TelephonyEvent.id > after_id)
+        )
+    return int(value or 0)
+
+
+async def max_journal_id(factory: Any) -> int:
+    async with factory() as session:
         value = await session.scalar(select(func.max(TelephonyEvent.id)))
     return int(value or 0)
 
 
-async def finish_recordings(platform: Platform, max_wait: float = 30.0) -> None:
-    """Let the recording completions started by hang-ups end (outside the measured window).
-
-    Platform.stop() does not wait for them, so they would run on after the database is gone.
-    """
-    assert platform.calls is not None
-    for hook in platform.calls._commit_hooks:
-        hooks = getattr(hook, "__self__", None)
-        if isinstance(hooks, CallRecordingHooks):
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(max_wait):
-                    await hooks.drain()
+async def node_connected(factory: Any) -> bool:
+    async with factory() as session:
+        rows = await session.execute(select(ClusterNode.snapshot))
+        return any(bool((snap or {}).get("pbx_connected")) for (snap,) in rows)
 
 
-@dataclass
-class Peak:
-    agi: int = 0
-    calls: int = 0
+@contextlib.asynccontextmanager
+async def role_process(
+    role: str, env: dict[str, str], ready: re.Pattern[bytes], within: float = 120.0
+) -> AsyncIterator[tuple[asyncio.subprocess.Process, re.Match[bytes]]]:
+    profile = env.get("BENCH_PROFILE") if role == "telephony" else None
+    prefix = ["-m", "cProfile", "-o", profile] if profile else []
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *prefix,
+        "-m",
+        "callcenter",
+        "serve",
+        "--role",
+        role,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    log: list[bytes] = []
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                line = await proc.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"the {role} role exited:\n" + b"".join(log).decode())
+                log.append(line)
+                found = ready.search(line)
+                if found:
+                    break
+
+        async def drain() -> None:
+            assert proc.stdout is not None
+            while line := await proc.stdout.readline():
+                log.append(line)
+                if b"ERROR" in line or b"Traceback" in line:
+                    sys.stderr.write(f"[{role}] " + line.decode(errors="replace"))
+
+        drainer = asyncio.create_task(drain())
+        yield proc, found
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+            try:
+                async with asyncio.timeout(60):
+                    await proc.wait()
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+        with contextlib.suppress(NameError):
+            drainer.cancel()
 
 
-async def sample_peaks(platform: Platform, in_flight: Callable[[], int], peak: Peak) -> None:
-    assert platform.agi is not None
-    while True:
-        peak.agi = max(peak.agi, platform.agi.stats.active)
-        peak.calls = max(peak.calls, in_flight())
-        await asyncio.sleep(0.05)
+async def login_storm(base_url: str, total: int, concurrency: int) -> tuple[float, float, int]:
+    """`total` wrong-password logins, `concurrency` at a time; (start, end, refused)."""
+    slots = asyncio.Semaphore(concurrency)
+    refused = 0
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        nonlocal refused
+        async with slots:
+            reply = await client.post(
+                "/api/v1/auth/token",
+                data={"username": f"operator10{i % 5 + 1}", "password": f"wrong{i}"},
+            )
+            if reply.status_code in (401, 429):  # wrong password, or throttled
+                refused += 1
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(one(client, i) for i in range(total)))
+        end = time.perf_counter()
+    return start, end, refused
 
 
 async def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     probe, tap = AgiProbe(), AmiTap()
     uninstall = [probe.install(), tap.install()]
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        url = f"sqlite+aiosqlite:///{tmp}/load.sqlite3"
-        await prepare_database(url)
-        settings = Settings(
-            database_url=url,
-            ami_host="",
-            agi_port=0,
-            agi_max_sessions=max(1000, args.sessions),
-            recordings_dir=Path(tmp) / "recordings",
-            flows_dir=REPO / "ivr_flows",
-            prompts_cache_dir=REPO / "var" / "prompts",
-            demo_traffic=False,
-            log_level="ERROR",
-        )
-        platform = build_platform(settings)
-        platform.pbx._time_scale = args.time_scale  # type: ignore[attr-defined]
-        await platform.start()
-        try:
-            report = await drive(platform, args, probe, tap)
-        finally:
-            await platform.stop()
-            for undo in uninstall:
-                undo()
-    # the baseline runs on the then idle loop, once the platform is stopped
+    try:
+        async with throwaway_database() as url:
+            await prepare_database(url)
+            with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
+                report = await with_roles(url, Path(tmp), args, probe, tap)
+    finally:
+        for undo in uninstall:
+            undo()
     line_bytes = round(statistics.median(probe.command_sizes)) if probe.command_sizes else 64
     report(line_bytes, await echo_baseline(line_bytes, args.echo_round_trips))
     return 0
 
 
+async def with_roles(
+    url: str, tmp: Path, args: argparse.Namespace, probe: AgiProbe, tap: AmiTap
+) -> Callable[[int, list[float]], None]:
+    agi_port = free_port()
+    secret = "bench-secret"
+    operators = args.operators or max(20, min(args.sessions, int(args.rate * 8)) // 2)
+    async with Simulator(
+        ami_port=0,
+        agi_port=agi_port,
+        recordings_dir=tmp / "recordings",
+        time_scale=args.time_scale,
+        ami_users={"callcenter": secret},
+    ) as sim:
+        for i in range(operators):
+            sim.add_operator(
+                Operator(str(2000 + i), technology="PJSIP", answer_after=1.0, talk_time=5.0),
+                queues=[QUEUE],
+            )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
+        env.update(
+            CALLCENTER_DATABASE_URL=url,
+            CALLCENTER_AMI_HOST="127.0.0.1",
+            CALLCENTER_AMI_PORT=str(sim.ami_port),
+            CALLCENTER_AMI_SECRET=secret,
+            CALLCENTER_AGI_PORT=str(agi_port),
+            CALLCENTER_AGI_MAX_SESSIONS=str(max(1000, args.sessions)),
+            CALLCENTER_RECORDINGS_DIR=str(tmp / "recordings"),
+            CALLCENTER_FLOWS_DIR=str(REPO / "ivr_flows"),
+            CALLCENTER_PROMPTS_CACHE_DIR=str(REPO / "var" / "prompts"),
+            CALLCENTER_FLOWS_WATCH="false",
+            CALLCENTER_LOG_LEVEL="WARNING",
+            CALLCENTER_HTTP_PORT="0",
+        )
+        if args.profile:
+            env["BENCH_PROFILE"] = args.profile
+        telephony_env = {**env, "CALLCENTER_LOG_LEVEL": "INFO"}
+        async with (
+            role_process("telephony", telephony_env, TELEPHONY_READY) as (telephony, _m),
+            role_process("api", {**env, "CALLCENTER_LOG_LEVEL": "INFO"}, UVICORN_PORT) as (
+                _api,
+                api_port,
+            ),
+        ):
+            engine = create_engine(url)
+            factory = create_session_factory(engine)
+            try:
+                async with asyncio.timeout(60):
+                    while not await node_connected(factory):  # noqa: ASYNC110 (another process)
+                        await asyncio.sleep(0.2)
+                return await drive(
+                    factory,
+                    sim,
+                    telephony.pid,
+                    f"http://127.0.0.1:{int(api_port.group(1))}",
+                    args,
+                    probe,
+                    tap,
+                    operators,
+                )
+            finally:
+                await engine.dispose()
+
+
 async def drive(
-    platform: Platform, args: argparse.Namespace, probe: AgiProbe, tap: AmiTap
+    factory: Any,
+    sim: Simulator,
+    telephony_pid: int,
+    api_url: str,
+    args: argparse.Namespace,
+    probe: AgiProbe,
+    tap: AmiTap,
+    operators: int,
 ) -> Callable[[int, list[float]], None]:
     """Run the calls; returns the printer of the results, which takes the echo baseline."""
-    assert platform.calls is not None
-    assert platform.agi is not None
-    sim: Simulator = platform.pbx.simulator  # type: ignore[attr-defined]
-    client = platform.pbx.client  # type: ignore[attr-defined]
-    await client.wait_connected(30)
-    operators = args.operators or max(20, args.sessions // 2)
-    for i in range(operators):
-        sim.add_operator(
-            Operator(str(2000 + i), technology="PJSIP", answer_after=1.0, talk_time=5.0),
-            queues=[QUEUE],
-        )
-    await client.drain()
-    await platform.calls.flush()
-    first_id = await max_journal_id(platform)
-    events_before = platform.calls.stats().events
-    emitted_before = sim.events_emitted
-
+    first_id = await max_journal_id(factory)
+    total_calls = max(1, round(args.rate * args.duration))
     slots = asyncio.Semaphore(args.sessions)
-    handles: list[CallHandle] = []
     waits: list[asyncio.Task[Any]] = []
     in_flight = 0
-    peak = Peak()
+    peak_calls = 0
+    refused_slots = 0
 
     async def one_call(handle: CallHandle) -> Any:
         nonlocal in_flight
@@ -336,53 +501,71 @@ async def drive(
             in_flight -= 1
             slots.release()
 
+    storm: asyncio.Task[tuple[float, float, int]] | None = None
     tap.on = True
-    sampler = asyncio.create_task(sample_peaks(platform, lambda: in_flight, peak))
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = process_cpu(telephony_pid), time.perf_counter()
     gap = 1.0 / args.rate
-    for serial in range(args.calls):
+    for serial in range(total_calls):
         due = wall0 + serial * gap
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        if storm is None and serial >= total_calls // 2 and args.storm > 0:
+            storm = asyncio.create_task(login_storm(api_url, args.storm, args.storm_concurrency))
+        if slots.locked():
+            refused_slots += 1
         await slots.acquire()
         in_flight += 1
+        peak_calls = max(peak_calls, in_flight)
         handle = await sim.place_inbound_call(caller(serial))
-        handles.append(handle)
         waits.append(asyncio.create_task(one_call(handle)))
     arrivals_s = time.perf_counter() - wall0
     results = await asyncio.gather(*waits)
     calls_done_s = time.perf_counter() - wall0
-    await client.drain(30)
-    await platform.calls.flush(60)
-    wall = time.perf_counter() - wall0
-    cpu = time.process_time() - cpu0
+    storm_start, storm_end, storm_refused = await storm if storm is not None else (0.0, 0.0, 0)
     tap.on = False
-    await finish_recordings(platform)
-    sampler.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await sampler
-
-    events = platform.calls.stats().events - events_before
-    emitted = sim.events_emitted - emitted_before
     expected = expected_journal(tap.frames)
-    got = await journal_rows(platform, first_id)
+    want = sum(expected.values())
+    # the journal has caught up when it holds as many rows as were sent, or stops growing
+    last, still = -1, 0.0
+    while True:
+        have = await journal_count(factory, first_id)
+        if have >= want:
+            break
+        if have == last:
+            still += 0.5
+            if still >= 15.0:
+                break
+        else:
+            last, still = have, 0.0
+        await asyncio.sleep(0.5)
+    wall = time.perf_counter() - wall0
+    cpu = process_cpu(telephony_pid) - cpu0
+    got = await journal_rows(factory, first_id)
     lost = sum((expected - got).values())
     dup = sum((got - expected).values())
+    journaled = sum(got.values())
     outcomes = Counter(r.outcome for r in results)
-    agi_stats = platform.agi.stats
-    ami_stats = client.stats()
 
-    agi_p50, agi_p99 = percentile(probe.round_trips, 50), percentile(probe.round_trips, 99)
-    rate = args.calls / arrivals_s if arrivals_s > 0 else float("inf")
+    trips = probe.round_trips
+    agi_p50, agi_p99 = percentile(trips, 50), percentile(trips, 99)
+    before = [rt for rt, at in zip(trips, probe.ended_at, strict=True) if at < storm_start]
+    during = [
+        rt for rt, at in zip(trips, probe.ended_at, strict=True) if storm_start <= at <= storm_end
+    ]
+    before_p99, during_p99 = percentile(before, 99), percentile(during, 99)
+    storm_ratio = during_p99 / before_p99 if before and during else float("nan")
+    rate = total_calls / arrivals_s if arrivals_s > 0 else float("inf")
+    cpu_ms = cpu / total_calls * 1e3
 
     def report(line_bytes: int, echo: list[float]) -> None:
         echo_p50, echo_p99 = percentile(echo, 50), percentile(echo, 99)
         print(
-            f"calls: {args.calls} placed in {arrivals_s:.1f} s"
-            f" ({rate:.1f}/s, target {args.rate:g}/s),"
-            f" all ended after {calls_done_s:.1f} s, journal flushed after {wall:.1f} s;"
-            f" time_scale {args.time_scale:g}, {operators} operators"
+            f"calls: {total_calls} placed in {arrivals_s:.1f} s"
+            f" ({rate:.1f}/s, target {args.rate:g}/s), all ended after {calls_done_s:.1f} s,"
+            f" journal caught up after {wall:.1f} s; time_scale {args.time_scale:g},"
+            f" {operators} operators; the cap of {args.sessions} calls held back"
+            f" {refused_slots} arrivals"
         )
         print(
             "outcomes: "
@@ -391,16 +574,19 @@ async def drive(
             )
         )
         print(
-            f"concurrency: peak {peak.agi} IVR (FastAGI) sessions,"
-            f" peak {peak.calls} calls in progress"
-            f" (cap --sessions {args.sessions})"
+            f"concurrency: peak {probe.peak} IVR (FastAGI) sessions,"
+            f" peak {peak_calls} calls in progress"
         )
         print(
-            f"agi: {agi_stats.sessions} sessions, {probe.commands} commands,"
-            f" {len(probe.round_trips)} round trips: p50 {agi_p50 * 1e3:.2f} ms,"
-            f" p99 {agi_p99 * 1e3:.2f} ms, max {max(probe.round_trips, default=0) * 1e3:.1f} ms;"
-            f" errors {agi_stats.errors}, timeouts {agi_stats.timeouts},"
-            f" failovers {agi_stats.failovers}, rejected {agi_stats.rejected}"
+            f"agi: {probe.sessions} sessions, {probe.commands} commands,"
+            f" {len(trips)} round trips: p50 {agi_p50 * 1e3:.2f} ms,"
+            f" p99 {agi_p99 * 1e3:.2f} ms, max {max(trips, default=0) * 1e3:.1f} ms"
+        )
+        print(
+            f"storm: {args.storm} wrong-password logins ({args.storm_concurrency} at once) to"
+            f" the api role took {storm_end - storm_start:.1f} s, {storm_refused} refused;"
+            f" AGI p99 before {before_p99 * 1e3:.2f} ms ({len(before)} round trips),"
+            f" during {during_p99 * 1e3:.2f} ms ({len(during)})"
         )
         print(
             f"echo baseline: {len(echo)} round trips of {line_bytes} B lines:"
@@ -408,17 +594,18 @@ async def drive(
             f" ratios agi/echo p50 {agi_p50 / echo_p50:.1f}, p99 {agi_p99 / echo_p99:.1f}"
         )
         print(
-            f"ami: simulator emitted {emitted} events, wrote {len(tap.frames)} to the platform,"
-            f" {sum(expected.values())} journal-worthy; platform processed {events}"
-            f" ({events / wall:.0f}/s over {wall:.1f} s), journaled {sum(got.values())};"
-            f" client dropped {ami_stats.dropped_events}, listener errors"
-            f" {ami_stats.listener_errors}; lost {lost}, dup {dup}"
+            f"ami: the simulator wrote {len(tap.frames)} event frames to the telephony role,"
+            f" {want} journal-worthy; journaled {journaled}"
+            f" ({journaled / wall:.0f}/s over {wall:.1f} s); lost {lost}, dup {dup}"
         )
-        print(f"cpu: {cpu:.1f} s process CPU, {cpu / args.calls * 1e3:.1f} ms per call")
         print(
-            f"load: sessions={peak.agi} calls_per_s={rate:.1f} agi_p99_ms={agi_p99 * 1e3:.2f}"
-            f" events_per_s={events / wall:.0f} lost={lost} dup={dup}"
-            f" baseline_ratio={agi_p99 / echo_p99:.1f}"
+            f"cpu: telephony role {cpu:.1f} s over {wall:.1f} s"
+            f" ({cpu / wall * 100:.0f} % of one core), {cpu_ms:.1f} ms per call"
+        )
+        print(
+            f"load: sessions={probe.peak} calls_per_s={rate:.1f} agi_p99_ms={agi_p99 * 1e3:.2f}"
+            f" events_per_s={journaled / wall:.0f} lost={lost} dup={dup}"
+            f" cpu_ms_per_call={cpu_ms:.1f} storm_p99_ratio={storm_ratio:.2f}"
         )
 
     return report
@@ -428,11 +615,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.load", description=__doc__.split("\n\n")[0]
     )
-    parser.add_argument("--calls", type=int, default=300, help="calls to place (default 300)")
+    parser.add_argument("--rate", type=float, default=50.0, help="new calls per second")
     parser.add_argument(
-        "--sessions", type=int, default=200, help="most calls in progress at once (default 200)"
+        "--duration", type=float, default=180.0, help="seconds of arrivals (default 180)"
     )
-    parser.add_argument("--rate", type=float, default=20.0, help="new calls per second")
+    parser.add_argument("--sessions", type=int, default=1000, help="most calls in progress at once")
     parser.add_argument(
         "--time-scale",
         type=float,
@@ -440,12 +627,19 @@ def main(argv: list[str] | None = None) -> int:
         help="real seconds per simulated second (prompts, key presses, talk time)",
     )
     parser.add_argument(
-        "--operators", type=int, default=0, help="PJSIP operators in line1 (default sessions/2)"
+        "--operators", type=int, default=0, help="PJSIP operators in line1 (default rate*4)"
     )
+    parser.add_argument("--storm", type=int, default=60, help="wrong-password logins")
+    parser.add_argument("--storm-concurrency", type=int, default=30)
     parser.add_argument("--echo-round-trips", type=int, default=5000)
+    parser.add_argument(
+        "--profile", default="", help="write a cProfile of the telephony role to this file"
+    )
     args = parser.parse_args(argv)
-    if args.calls < 1 or args.sessions < 1 or args.rate <= 0 or args.time_scale <= 0:
-        parser.error("--calls, --sessions, --rate and --time-scale must be positive")
+    if args.duration <= 0 or args.sessions < 1 or args.rate <= 0 or args.time_scale <= 0:
+        parser.error("--duration, --sessions, --rate and --time-scale must be positive")
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
     return asyncio.run(run(args))
 
 

@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # npm packages of the pages (Chart.js, Swagger UI, ReDoc), installed by `make install`
     web_assets_dir: Path = Path("node_modules")
 
+    node_name: str = Field(default="", max_length=64)
+    site: str = Field(default="main", min_length=1, max_length=64)
+    request_timeout: float = Field(default=10.0, gt=0)
+
     recordings_dir: Path = Path("recordings")
     recordings_archive_dir: Path | None = None
     recordings_rules_file: Path | None = None
@@ -315,6 +319,11 @@ class Settings(BaseSettings):
         if bool(self.admin_username) != bool(self.admin_password.get_secret_value()):
             raise ValueError("ADMIN_USERNAME and ADMIN_PASSWORD must be set together")
         return self
+
+    @property
+    def node(self) -> str:
+        """This telephony node's name: NODE_NAME, else the site's name."""
+        return self.node_name or self.site
 
     @property
     def http_is_loopback(self) -> bool:

@@ -218,6 +218,12 @@ class AcdScripts:
             await line.set_variable(ACD_NEXT, NEXT_CALLBACK)
             await self._say(line, say.CALLBACK_ALREADY)
             return
+        # the promise is kept in the database before the caller hears it; should the
+        # database be away, the ACD's timer keeps trying and the booking stays in memory
+        try:
+            await self.acd.save_callbacks()
+        except Exception:
+            log.exception("ACD: callback %s not saved yet", booked.id)
         await line.set_variable(ACD_NEXT, NEXT_CALLBACK)
         await self._say(line, say.callback_booked(booked.number))
 

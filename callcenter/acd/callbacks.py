@@ -8,7 +8,10 @@ call enters the same queue (`transfer,<queue>`) with the highest priority and th
 variable QUEUED_CALLBACK=1, so the first free operator takes it and its call record says it
 was a queued callback. A customer who does not answer is tried again a few times.
 
-Callbacks live in memory: a platform restart forgets the ones not yet made.
+Callbacks are kept by a `CallbackStore` (the database): every change is marked and written by
+`save()`; the booking script saves before the caller hears the confirmation, and the ACD's
+timer saves the rest. After a restart `load()` brings back the callbacks not yet made; one
+that was ringing when the node stopped is tried again.
 """
 
 from __future__ import annotations
@@ -70,6 +73,14 @@ class Originator(Protocol):
     ) -> Any: ...
 
 
+class CallbackStore(Protocol):
+    """Where callbacks outlive the process (`callcenter.cluster.stores.SqlCallbackStore`)."""
+
+    async def save(self, callbacks: Sequence[QueuedCallback]) -> None: ...
+
+    async def load_active(self) -> list[QueuedCallback]: ...
+
+
 class CallbackState(StrEnum):
     WAITING = "waiting"  # holding the caller's place
     DIALING = "dialing"  # the customer's phone is ringing
@@ -128,12 +139,49 @@ class QueueCallbacks:
         clock: Callable[[], datetime],
         originator: Originator | None = None,
         rules: CallbackRules | None = None,
+        store: CallbackStore | None = None,
     ) -> None:
         self._clock = clock
         self.originator = originator
         self.rules = rules or CallbackRules()
+        self.store = store
         self._callbacks: dict[uuid.UUID, QueuedCallback] = {}
         self._by_channel: dict[str, uuid.UUID] = {}
+        self._dirty: set[uuid.UUID] = set()
+
+    # ------------------------------------------------------------------ durability
+
+    def _touch(self, callback: QueuedCallback) -> None:
+        self._dirty.add(callback.id)
+
+    async def save(self) -> None:
+        """Write every changed callback to the store (kept marked if the write fails)."""
+        if self.store is None or not self._dirty:
+            return
+        changed = [self._callbacks[i] for i in list(self._dirty) if i in self._callbacks]
+        self._dirty.clear()
+        try:
+            await self.store.save(changed)
+        except Exception:
+            self._dirty.update(c.id for c in changed)
+            raise
+
+    async def load(self) -> int:
+        """Bring back the callbacks not yet made. One that was ringing or waiting in the
+        queue keeps following its call (Asterisk still has it); a dial whose outcome never
+        comes counts as unanswered after the usual time and is tried again."""
+        if self.store is None:
+            return 0
+        loaded = await self.store.load_active()
+        for callback in loaded:
+            if callback.id in self._callbacks:
+                continue
+            self._callbacks[callback.id] = callback
+            if callback.channel_id is not None:
+                self._by_channel[callback.channel_id] = callback.id
+        if loaded:
+            log.info("%d callback(s) in queue brought back from the database", len(loaded))
+        return len(loaded)
 
     # ------------------------------------------------------------------ reading
 
@@ -190,6 +238,7 @@ class QueueCallbacks:
             next_attempt_at=now,
         )
         self._callbacks[callback.id] = callback
+        self._touch(callback)
         log.info("callback %s booked for queue %s", callback.id, queue)
         return callback
 
@@ -252,6 +301,7 @@ class QueueCallbacks:
         }
         if callback.customer_id is not None:
             variables[channel_vars.CUSTOMER_ID] = callback.customer_id
+        self._touch(callback)
         callback.attempts += 1
         callback.state = CallbackState.DIALING
         callback.channel_id = channel_id
@@ -279,6 +329,7 @@ class QueueCallbacks:
         self, callback: QueuedCallback, outcome: str, *, count: bool = True
     ) -> None:
         now = self._clock()
+        self._touch(callback)
         callback.last_outcome = outcome
         callback.history.append(f"{now.isoformat()} {outcome}")
         if not count:
@@ -291,6 +342,7 @@ class QueueCallbacks:
         callback.next_attempt_at = now + timedelta(seconds=self.rules.retry_seconds)
 
     def _finish(self, callback: QueuedCallback, state: CallbackState, outcome: str) -> None:
+        self._touch(callback)
         callback.state = state
         callback.last_outcome = outcome
         callback.history.append(f"{self._clock().isoformat()} {outcome}")
@@ -320,6 +372,7 @@ class QueueCallbacks:
                 if callback is None or callback.state is not CallbackState.DIALING:
                     return False
                 if event.success:
+                    self._touch(callback)
                     callback.state = CallbackState.IN_QUEUE
                     callback.history.append(f"{event.at.isoformat()} answered")
                 else:

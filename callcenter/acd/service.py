@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from callcenter.acd.callbacks import (
     CallbackRules,
     CallbackState,
+    CallbackStore,
     Originator,
     QueueCallbacks,
     QueuedCallback,
@@ -210,6 +211,14 @@ class LiveSnapshot:
 # --- the service -------------------------------------------------------------------------------
 
 
+class EmergencyStore(Protocol):
+    """Where the emergency switch is kept for every node (`callcenter.cluster.stores`)."""
+
+    async def load(self) -> EmergencyMode | None: ...
+
+    async def save(self, mode: EmergencyMode) -> None: ...
+
+
 class AcdControl(QueueControl, Originator, Protocol):
     """What the ACD sends to Asterisk (`callcenter.asterisk.ami.AmiClient` has it all)."""
 
@@ -222,6 +231,8 @@ class AcdService:
         settings: AcdSettings | None = None,
         control: AcdControl | None = None,
         clock: Clock = utcnow,
+        callback_store: CallbackStore | None = None,
+        emergency_store: EmergencyStore | None = None,
     ) -> None:
         self.settings = settings or AcdSettings()
         self._sessions = sessions
@@ -241,9 +252,10 @@ class AcdService:
         )
         self.states.subscribe(self._on_state_change)
         self.callbacks = QueueCallbacks(
-            clock=clock, originator=control, rules=self.settings.callback
+            clock=clock, originator=control, rules=self.settings.callback, store=callback_store
         )
         self.emergency = EmergencyMode()
+        self._emergency_store = emergency_store
         self._rate = InboundRate(self.settings.surge)
         self._arrivals_seen: OrderedDict[str, None] = OrderedDict()
         self._all_busy_since: dict[str, datetime] = {}
@@ -275,6 +287,23 @@ class AcdService:
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
+        try:
+            await self.callbacks.save()
+        except Exception:
+            log.exception("ACD: callbacks could not be saved on stop")
+
+    async def reload_emergency(self) -> None:
+        """Take the emergency switch from the store (at start, and when another node or an
+        API node changed it)."""
+        if self._emergency_store is None:
+            return
+        stored = await self._emergency_store.load()
+        if stored is not None and stored != self.emergency:
+            self.emergency = stored
+            self.feed.bump()
+
+    async def save_callbacks(self) -> None:
+        await self.callbacks.save()
 
     async def load(self) -> None:
         """Queues, operators and their states, and today's finished calls for the metrics."""
@@ -287,6 +316,8 @@ class AcdService:
             QueueInfo(q.name, q.support_line, q.is_overflow, q.description) for q in queues
         )
         await self.states.load()
+        await self.callbacks.load()
+        await self.reload_emergency()
         history = []
         for call in calls:
             contact = _contact_from_call(call, self.tracker.line_of)
@@ -391,8 +422,11 @@ class AcdService:
                 log.warning("ACD: emergency mode %s automatically", "on" if mode.active else "off")
                 self.emergency = mode
                 self.feed.bump()
+                if self._emergency_store is not None:
+                    await self._emergency_store.save(mode)
         self._update_busy(now)
         await self._dispatch_callbacks()
+        await self.callbacks.save()
 
     async def _dispatch_callbacks(self) -> None:
         if self.callbacks.originator is None or not self.callbacks.active():
@@ -582,6 +616,8 @@ class AcdService:
                 details={"active": active, "announcement": mode.announcement},
                 remote_addr=remote_addr,
             )
+        if self._emergency_store is not None:
+            await self._emergency_store.save(mode)
         self.emergency = mode
         state = "on" if active else "off"
         log.warning("ACD: emergency mode switched %s by user %s", state, user_id)

@@ -30,7 +30,7 @@ from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
 from callcenter.outbound.notify_jobs import EmailSender, SmsSender
 from callcenter.ports.health import DatabaseProbe
-from callcenter.ports.pbx import PbxLink
+from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from callcenter.acd.service import AcdService
     from callcenter.asterisk.agi import AgiServer
     from callcenter.calls.records import CallEvents
+    from callcenter.cluster.remote import RemoteAcd
     from callcenter.outbound.dialer import DialerService
     from callcenter.outbound.notify_jobs import NotifyWorker
     from callcenter.pbx.frames import AmiFrame
@@ -66,11 +67,14 @@ class Platform:
     calls: CallEvents | None = None
     agi: AgiServer | None = None
     dialer: DialerService | None = None
-    acd: AcdService | None = None
+    acd: AcdService | RemoteAcd | None = None
     sms: SmsSender | None = None
     email: EmailSender | None = None
     # SMS / e-mail jobs; runs in this (API) process unless CALLCENTER_NOTIFY_WORKER=false
     notify: NotifyWorker | None = None
+    # the recordings' archive/retention schedule runs in one role only (telephony, all-in-one)
+    maintenance: bool = True
+    role: str = "all"
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
     _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
@@ -101,15 +105,16 @@ class Platform:
         await self.pbx.start()
         status = self.pbx.status()
         log.info("PBX link: %s %s %s", status.state, status.target, status.detail)
-        self.background.append(
-            asyncio.create_task(
-                self.recordings.upkeep.run_maintenance(
-                    interval_seconds=self.settings.recordings_sweep_interval,
-                    stop=asyncio.Event(),  # the task is cancelled on stop
-                ),
-                name="recording-maintenance",
+        if self.maintenance:
+            self.background.append(
+                asyncio.create_task(
+                    self.recordings.upkeep.run_maintenance(
+                        interval_seconds=self.settings.recordings_sweep_interval,
+                        stop=asyncio.Event(),  # the task is cancelled on stop
+                    ),
+                    name="recording-maintenance",
+                )
             )
-        )
         if self.dialer is not None:
             await self.dialer.start()
         if self.notify is not None:
@@ -277,8 +282,11 @@ def build_platform(
     *,
     simulator_time_scale: float = 1.0,
     simulator_clock: Clock | None = None,
+    role: str = "all",
 ) -> Platform:
-    """The whole platform; `simulator_time_scale` speeds up the built-in simulator, and
+    """The whole platform (role `all`, one process) or a telephony node (role `telephony`:
+    the same without HTTP, publishing its live picture and taking requests through
+    PostgreSQL). `simulator_time_scale` speeds up the built-in simulator, and
     `simulator_clock` (a test's virtual clock) replaces its time: the AMI client then
     timestamps events on that clock too, so call records measure simulated seconds."""
     from callcenter.acd.agi_scripts import acd_agi_routes
@@ -287,6 +295,7 @@ def build_platform(
     from callcenter.asterisk.link import AmiPbxLink
     from callcenter.bootstrap.ivr import build_ivr
     from callcenter.calls.records import CallEvents
+    from callcenter.cluster.stores import SqlCallbackStore, SqlEmergencyStore
     from callcenter.db.campaign_locks import locks_for
     from callcenter.domain.calls import CallTracker
     from callcenter.outbound.dialer import (
@@ -298,7 +307,9 @@ def build_platform(
     from callcenter.outbound.operator_feed import DialerOperatorFeed
     from callcenter.recordings.call_hooks import CallRecordingHooks
 
-    engine = create_engine(settings.database_url)
+    engine = create_engine(
+        settings.database_url, application_name=f"callcenter {role} {settings.node}"
+    )
     factory = create_session_factory(engine)
     recordings = build_recordings(settings, factory)
 
@@ -332,7 +343,12 @@ def build_platform(
     )
 
     listener = AmiFanout(calls)
-    acd = AcdService(factory, settings=acd_settings(settings))
+    acd = AcdService(
+        factory,
+        settings=acd_settings(settings),
+        callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
+        emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
+    )
     ami_options: dict[str, Any] = {}
     if settings.uses_simulator and simulator_clock is not None:
         sim_clock = simulator_clock
@@ -382,16 +398,37 @@ def build_platform(
     agi.add_route("dialer", dialer_agi_handler(dialer))
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
     listener.dialer = dialer
-
     sms = build_sms_gateway(settings)
     email = build_email_sender(settings)
     notify = (
         build_notify_worker(settings, factory, sms=sms, email=email)
-        if settings.notify_worker
+        if settings.notify_worker and role != "telephony"  # on PostgreSQL the api role sends
         else None
     )
     # reports read through their own engine (pool and statement limits), see bootstrap/reports
     reports = build_reports(settings, email=email)
+    components: list[Component] = [
+        recording_hooks,
+        calls,
+        acd,
+        operator_feed,
+        ivr,
+        _AgiComponent(agi, on_agi_bound),
+        reports,
+    ]
+    if role == "telephony" and not settings.is_sqlite:
+        from callcenter.cluster.telephony_node import TelephonyNode
+
+        components.append(
+            TelephonyNode(
+                factory,
+                acd,
+                database_url=settings.database_url,
+                name=settings.node,
+                site=settings.site,
+                pbx=client,
+            )
+        )
 
     return Platform(
         settings=settings,
@@ -404,17 +441,67 @@ def build_platform(
         recordings=recordings,
         reports=reports,
         # stopped in reverse: the recording hooks last, after the final call records
-        components=[
-            recording_hooks,
-            calls,
-            acd,
-            operator_feed,
-            ivr,
-            _AgiComponent(agi, on_agi_bound),
-            reports,
-        ],
+        components=components,
+        role=role,
         calls=calls,
         acd=acd,
         agi=agi,
         dialer=dialer,
+    )
+
+
+class _RemotePbxLink:
+    """An API node's view of the PBX: connected when a telephony node says it is."""
+
+    def __init__(self, acd: RemoteAcd, client: object) -> None:
+        self._acd = acd
+        self.client = client
+
+    def status(self) -> PbxLinkStatus:
+        nodes = sorted(str(n) for n in self._acd.nodes)
+        target = "telephony nodes: " + (", ".join(nodes) if nodes else "none")
+        if self._acd.pbx_connected:
+            return PbxLinkStatus(PbxState.CONNECTED, target)
+        detail = "no telephony node reports a connected PBX"
+        return PbxLinkStatus(PbxState.DISCONNECTED, target, detail)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+def build_api_platform(settings: Settings) -> Platform:
+    """An API node (role `api`): HTTP and WebSockets over the shared PostgreSQL; the ACD and
+    call control are the telephony nodes', reached through the database."""
+    from callcenter.cluster.remote import RemoteAcd, RemotePbxClient
+
+    if settings.is_sqlite:
+        raise ValueError("the api role needs PostgreSQL (CALLCENTER_DATABASE_URL)")
+    engine = create_engine(settings.database_url, application_name="callcenter api")
+    factory = create_session_factory(engine)
+    acd = RemoteAcd(
+        factory, database_url=settings.database_url, request_timeout=settings.request_timeout
+    )
+    pbx = _RemotePbxLink(acd, RemotePbxClient(acd.requests))
+    sms = build_sms_gateway(settings)
+    email = build_email_sender(settings)
+    notify = (
+        build_notify_worker(settings, factory, sms=sms, email=email)
+        if settings.notify_worker
+        else None
+    )
+    return Platform(
+        settings=settings,
+        engine=engine,
+        session_factory=factory,
+        pbx=pbx,
+        components=[acd],
+        acd=acd,
+        maintenance=False,
+        role="api",
+        sms=sms,
+        email=email,
+        notify=notify,
     )

@@ -141,8 +141,11 @@ class PlatformCollector(Collector):
         )
 
     def _acd(self) -> Iterator[Metric]:
+        from callcenter.acd.service import AcdService
+
         acd = self.platform.acd
-        if acd is None:
+        # an API node's ACD is the telephony nodes' (their own /metrics report it)
+        if not isinstance(acd, AcdService):
             return
         snapshot = acd.snapshot(None)
         waiting = GaugeMetricFamily(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import uuid
 from collections import Counter
@@ -169,6 +170,7 @@ class CallEvents:
         operators: OperatorDirectory | None = None,
         flush_interval: float = 0.05,
         batch_size: int = 2_000,
+        records_per_batch: int = 200,
         max_journal_backlog: int = 500_000,
         retry_delay: float = 1.0,
     ) -> None:
@@ -178,6 +180,7 @@ class CallEvents:
         self.operators = operators or OperatorDirectory(session_factory)
         self._flush_interval = flush_interval
         self._batch_size = batch_size
+        self._records_per_batch = records_per_batch
         self._max_backlog = max_journal_backlog
         self._retry_delay = retry_delay
         self._journal: list[dict[str, Any]] = []
@@ -361,17 +364,25 @@ class CallEvents:
             self._idle.set()
 
     async def _write_batch(self) -> None:
+        # The journal goes first and in its own transaction (one statement per batch): it is
+        # what must never be lost, and call records (several statements each) must not hold
+        # it back under load. Records follow, at most `records_per_batch` per transaction.
         journal = self._journal[: self._batch_size]
-        records = dict(self._records)
+        if journal:
+            async with self._factory.begin() as tx:
+                await tx.telephony_events.add_many(journal)
+            # only now, after the commit: a failed batch stays pending for the retry
+            del self._journal[: len(journal)]
+        if not self._records:
+            self._batches += 1
+            return
+        records = dict(itertools.islice(self._records.items(), self._records_per_batch))
         async with self._factory.begin() as tx:
-            await tx.telephony_events.add_many(journal)
             for linkedid, record in records.items():
                 operator_id = await self.operators.operator_id(record.operator_interface)
                 await tx.calls.upsert(linkedid, **_fields(record, operator_id))
                 await self._save_transfers(tx, record)
                 await self._save_operator_legs(tx, record)
-        # only now, after the commit: a failed batch stays pending for the retry
-        del self._journal[: len(journal)]
         for linkedid, record in records.items():
             if self._records.get(linkedid) is record:
                 del self._records[linkedid]

@@ -6,6 +6,8 @@ import asyncio
 import logging
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated
 
 import typer
 import uvicorn
@@ -23,22 +25,95 @@ def _database_error(exc: BaseException) -> str:
     return f"CALLCENTER_DATABASE_URL: cannot use the database: {first}"
 
 
-def serve() -> None:
-    """Run the platform: HTTP API, PBX link and background work."""
+class Role(StrEnum):
+    ALL = "all"
+    TELEPHONY = "telephony"
+    API = "api"
+
+
+_ROLE_OPTION = typer.Option(
+    "--role",
+    help=(
+        "telephony: FastAGI, AMI, journal, ACD, dialer (one per Asterisk); api: HTTP and "
+        "WebSockets (any number); all: both (one process on SQLite, two supervised "
+        "processes on PostgreSQL)"
+    ),
+)
+
+
+def serve(role: Annotated[Role, _ROLE_OPTION] = Role.ALL) -> None:
+    """Run the platform, or one of its process roles."""
     settings = settings_or_exit()
     setup_logging(
         settings.log_level, fmt=settings.log_format, personal_data=settings.log_personal_data
     )
-    asyncio.run(_serve(settings))
+    if role is not Role.ALL and settings.is_sqlite:
+        fail(
+            f"--role {role.value} needs PostgreSQL: roles in separate processes share state "
+            "through it (set CALLCENTER_DATABASE_URL); on SQLite run `callcenter serve`"
+        )
+    _use_uvloop()
+    if role is Role.ALL and not settings.is_sqlite:
+        from callcenter.bootstrap.supervisor import supervise
+
+        asyncio.run(_check_database(settings))
+        raise typer.Exit(asyncio.run(supervise()))
+    if role is Role.TELEPHONY:
+        asyncio.run(_serve_telephony(settings))
+        return
+    asyncio.run(_serve(settings, role))
 
 
-async def _serve(settings: Settings) -> None:
-    from callcenter.accounts.users import ensure_admin
-    from callcenter.api.app import create_app
-    from callcenter.bootstrap import build_platform
+def _use_uvloop() -> None:
+    """uvloop when installed: a faster event loop for FastAGI and AMI."""
+    try:
+        import uvloop
+    except ImportError:
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+async def _check_database(settings: Settings) -> None:
+    from callcenter.db.engine import create_engine
     from callcenter.db.migrate import DatabaseNotMigratedError, ensure_at_head
 
-    platform = build_platform(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        await ensure_at_head(engine)
+    except DatabaseNotMigratedError as exc:
+        fail(str(exc))
+    except (OSError, SQLAlchemyError) as exc:
+        fail(_database_error(exc))
+    finally:
+        await engine.dispose()
+
+
+async def _serve_telephony(settings: Settings) -> None:
+    import signal
+
+    from callcenter.bootstrap import build_platform
+
+    await _check_database(settings)
+    platform = build_platform(settings, role="telephony")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await platform.start()
+    log.info("telephony node %s (site %s) running", settings.node, settings.site)
+    try:
+        await stop.wait()
+    finally:
+        await platform.stop()
+
+
+async def _serve(settings: Settings, role: Role) -> None:
+    from callcenter.accounts.users import ensure_admin
+    from callcenter.api.app import create_app
+    from callcenter.bootstrap import build_api_platform, build_platform
+    from callcenter.db.migrate import DatabaseNotMigratedError, ensure_at_head
+
+    platform = build_api_platform(settings) if role is Role.API else build_platform(settings)
     try:
         await ensure_at_head(platform.engine)
         if settings.admin_username:

@@ -15,8 +15,12 @@ from sqlalchemy.ext.asyncio import (
 from callcenter.db.stores import SqlStores
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout."""
+def create_engine(
+    database_url: str, *, application_name: str | None = None, **kwargs: Any
+) -> AsyncEngine:
+    """Create an async engine; SQLite gets foreign keys, WAL and a busy timeout. On
+    PostgreSQL `application_name` names the connections (pg_stat_activity shows which
+    node holds what)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -36,6 +40,12 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    if application_name:
+        connect_args = dict(kwargs.pop("connect_args", {}) or {})
+        server_settings = dict(connect_args.get("server_settings", {}) or {})
+        server_settings.setdefault("application_name", application_name[:63])
+        connect_args["server_settings"] = server_settings
+        kwargs["connect_args"] = connect_args
     return create_async_engine(url, **kwargs)
 
 

@@ -33,6 +33,7 @@ from callcenter.db.repositories import (
     call_history,
     calls,
     campaigns,
+    cluster,
     customers,
     grid_applications,
     knowledge_base,
@@ -745,6 +746,123 @@ class SqlCampaignsStore:
     @_translated
     async def campaign_of_attempt(self, attempt_id: int) -> int | None:
         return await campaigns.campaign_of_attempt(self._session, attempt_id)
+
+
+class SqlClusterStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    @_translated
+    async def save_callbacks(self, rows: Iterable[dict[str, Any]]) -> None:
+        return await cluster.save_callbacks(self._session, rows)
+
+    @_translated
+    async def active_callbacks(self, node: str) -> Sequence[m.QueueCallbackRow]:
+        return await cluster.active_callbacks(self._session, node)
+
+    @_translated
+    async def get_callback(self, callback_id: uuid.UUID) -> m.QueueCallbackRow | None:
+        return await cluster.get_callback(self._session, callback_id)
+
+    @_translated
+    async def load_emergency(self) -> m.EmergencySwitch | None:
+        return await cluster.load_emergency(self._session)
+
+    @_translated
+    async def save_emergency(
+        self,
+        *,
+        active: bool,
+        source: str | None,
+        since: datetime | None,
+        announcement: str,
+        baseline_per_hour: float | None,
+        now: datetime,
+    ) -> None:
+        return await cluster.save_emergency(
+            self._session,
+            active=active,
+            source=source,
+            since=since,
+            announcement=announcement,
+            baseline_per_hour=baseline_per_hour,
+            now=now,
+        )
+
+    @_translated
+    async def heartbeat(
+        self,
+        *,
+        name: str,
+        role: str,
+        site: str,
+        pid: int,
+        started_at: datetime,
+        now: datetime,
+        snapshot: dict[str, Any] | None,
+    ) -> None:
+        return await cluster.heartbeat(
+            self._session,
+            name=name,
+            role=role,
+            site=site,
+            pid=pid,
+            started_at=started_at,
+            now=now,
+            snapshot=snapshot,
+        )
+
+    @_translated
+    async def live_nodes(
+        self, *, role: str | None, seen_since: datetime
+    ) -> Sequence[m.ClusterNode]:
+        return await cluster.live_nodes(self._session, role=role, seen_since=seen_since)
+
+    @_translated
+    async def forget_node(self, name: str) -> None:
+        return await cluster.forget_node(self._session, name)
+
+    @_translated
+    async def submit_request(
+        self, *, node: str | None, kind: str, payload: dict[str, Any], now: datetime
+    ) -> int:
+        return await cluster.submit_request(
+            self._session, node=node, kind=kind, payload=payload, now=now
+        )
+
+    @_translated
+    async def take_requests(
+        self, *, node: str, not_before: datetime, limit: int = 50
+    ) -> Sequence[m.NodeRequest]:
+        return await cluster.take_requests(
+            self._session, node=node, not_before=not_before, limit=limit
+        )
+
+    @_translated
+    async def finish_request(
+        self,
+        request_id: int,
+        *,
+        now: datetime,
+        result: dict[str, Any] | None,
+        error: str | None = None,
+        error_kind: str | None = None,
+    ) -> None:
+        return await cluster.finish_request(
+            self._session, request_id, now=now, result=result, error=error, error_kind=error_kind
+        )
+
+    @_translated
+    async def get_request(self, request_id: int) -> m.NodeRequest | None:
+        return await cluster.get_request(self._session, request_id)
+
+    @_translated
+    async def purge_requests(self, *, before: datetime) -> None:
+        return await cluster.purge_requests(self._session, before=before)
+
+    @_translated
+    async def notify(self, channel: str, payload: str = "") -> None:
+        return await cluster.notify(self._session, channel, payload)
 
 
 class SqlCustomersStore:
@@ -1621,6 +1739,10 @@ class SqlStores(AsyncSession):
     @cached_property
     def campaigns(self) -> SqlCampaignsStore:
         return SqlCampaignsStore(self)
+
+    @cached_property
+    def cluster(self) -> SqlClusterStore:
+        return SqlClusterStore(self)
 
     @cached_property
     def customers(self) -> SqlCustomersStore:

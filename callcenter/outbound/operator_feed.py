@@ -31,7 +31,9 @@ class DialerOperatorFeed:
         *,
         clock: Callable[[], datetime],
         max_wait: float = 5.0,
+        coalesce: float = 0.1,
     ) -> None:
+        self._coalesce = coalesce
         self._acd = acd
         self._pool = pool
         self._clock = clock
@@ -41,10 +43,15 @@ class DialerOperatorFeed:
     def sync(self) -> None:
         """Copy every operator's current state into the pool."""
         now = self._clock()
-        for op in self._acd.snapshot(None).operators:
-            queue = op.call_queue or LINE_QUEUES.get(op.support_line)
+        statuses = self._acd.states.statuses()
+        for info in self._acd.states.operators():
+            status = statuses.get(info.id)
+            if status is None:
+                continue
+            call_queue = status.call.queue if status.call is not None else None
+            queue = call_queue or LINE_QUEUES.get(info.line)
             if queue is not None:
-                self._pool.set_state(queue, op.extension, op.state, op.since or now)
+                self._pool.set_state(queue, info.extension, status.state, status.since or now)
 
     async def _run(self) -> None:
         seen = -1
@@ -54,6 +61,8 @@ class DialerOperatorFeed:
                 self.sync()
             except Exception:
                 log.exception("copying operator states to the dialer failed")
+            # a burst of queue events is one copy (the pacing looks every few hundred ms)
+            await asyncio.sleep(self._coalesce)
 
     async def start(self) -> None:
         if self._task is None:

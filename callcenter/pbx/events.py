@@ -723,12 +723,15 @@ def _feed(h: Any, text: str) -> None:
 
 
 def frame_digest(frame: AmiFrame) -> bytes:
-    """sha256 of the frame's full content: every header and value, in wire order."""
-    h = hashlib.sha256()
+    """sha256 of the frame's full content: every header and value, in wire order, each
+    prefixed by its length (the same bytes `_feed` would hash, in one update)."""
+    parts = []
     for key, value in frame.pairs:
-        _feed(h, key)
-        _feed(h, value)
-    return h.digest()
+        for text in (key, value):
+            data = text.encode("utf-8", "surrogatepass")
+            parts.append(len(data).to_bytes(8, "big"))
+            parts.append(data)
+    return hashlib.sha256(b"".join(parts)).digest()
 
 
 def _has_identity(frame: AmiFrame) -> bool:

@@ -113,16 +113,18 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> Iterator[AmiFrame]:
         self._buffer.extend(data)
-        while True:
-            newline = self._buffer.find(b"\n")
-            if newline < 0:
-                if len(self._buffer) > self._max:
-                    self._buffer.clear()
-                    raise FrameTooLargeError("AMI line longer than the frame limit")
-                return
-            raw = bytes(self._buffer[: newline + 1])
-            del self._buffer[: newline + 1]
-            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+        end = self._buffer.rfind(b"\n")
+        if end < 0:
+            if len(self._buffer) > self._max:
+                self._buffer.clear()
+                raise FrameTooLargeError("AMI line longer than the frame limit")
+            return
+        # every complete line at once: one copy of the chunk, not one per line
+        lines = bytes(self._buffer[: end + 1]).split(b"\n")
+        del self._buffer[: end + 1]
+        lines.pop()  # the empty rest after the last newline
+        for index, raw_line in enumerate(lines):
+            line = raw_line.decode("utf-8", errors="replace").rstrip("\r\n")
             if line == "":
                 if self._pending:
                     frame = AmiFrame(tuple(self._pending))
@@ -134,13 +136,19 @@ class FrameDecoder:
             if at_start and line.startswith("Asterisk Call Manager"):
                 self.banner = line
                 continue
-            self._pending_bytes += len(raw)
+            self._pending_bytes += len(raw_line) + 1
             if self._pending_bytes > self._max:
                 self._pending = []
                 self._pending_bytes = 0
+                # the lines after this one stay for the next call, as they arrived
+                rest = b"".join(line_ + b"\n" for line_ in lines[index + 1 :])
+                self._buffer[0:0] = rest
                 raise FrameTooLargeError("AMI frame larger than the frame limit")
             key, sep, value = line.partition(":")
             if sep:
                 self._pending.append((key.strip(), value.removeprefix(" ")))
             else:
                 self._pending.append(("", line))
+        if len(self._buffer) > self._max:
+            self._buffer.clear()
+            raise FrameTooLargeError("AMI line longer than the frame limit")

@@ -212,6 +212,59 @@ class DoNotCall(Protocol):
     added_at: datetime
 
 
+class QueueCallbackRow(Protocol):
+    id: uuid.UUID
+    node: str
+    queue: str
+    number: str
+    original_uniqueid: str
+    waiting_since: datetime
+    priority: int
+    booked_at: datetime
+    customer_id: int | None
+    state: str
+    attempts: int
+    next_attempt_at: datetime | None
+    channel_id: str | None
+    dialled_at: datetime | None
+    last_outcome: str | None
+    history: list[str]
+    updated_at: datetime
+
+
+class EmergencySwitch(Protocol):
+    id: int
+    active: bool
+    source: str | None
+    since: datetime | None
+    announcement: str
+    baseline_per_hour: float | None
+    updated_at: datetime
+
+
+class ClusterNode(Protocol):
+    name: str
+    role: str
+    site: str
+    pid: int
+    started_at: datetime
+    heartbeat_at: datetime
+    snapshot: dict[str, Any] | None
+
+
+class NodeRequest(Protocol):
+    id: int
+    node: str | None
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    taken_by: str | None
+    done_at: datetime | None
+    result: dict[str, Any] | None
+    error: str | None
+    error_kind: str | None
+
+
 class Locality(Protocol):
     id: int
     name: str

@@ -65,20 +65,24 @@ from callcenter.ports.records import (
     CallScript,
     CallTransfer,
     Campaign,
+    ClusterNode,
     Contact,
     ContactList,
     CorporateContact,
     Customer,
     DoNotCall,
+    EmergencySwitch,
     GridApplication,
     KbArticle,
     Locality,
     MeterReading,
+    NodeRequest,
     Operator,
     OperatorStateHistory,
     Outage,
     PersonalContact,
     Queue,
+    QueueCallbackRow,
     QueueMember,
     Recording,
     RecordingAccessLog,
@@ -417,6 +421,71 @@ class CampaignsStore(Protocol):
     async def attempt_totals(self, campaign_id: int) -> AttemptTotals: ...
 
     async def campaign_of_attempt(self, attempt_id: int) -> int | None: ...
+
+
+class ClusterStore(Protocol):
+    """`callcenter.db.repositories.cluster` bound to the transaction."""
+
+    async def save_callbacks(self, rows: Iterable[dict[str, Any]]) -> None: ...
+
+    async def active_callbacks(self, node: str) -> Sequence[QueueCallbackRow]: ...
+
+    async def get_callback(self, callback_id: uuid.UUID) -> QueueCallbackRow | None: ...
+
+    async def load_emergency(self) -> EmergencySwitch | None: ...
+
+    async def save_emergency(
+        self,
+        *,
+        active: bool,
+        source: str | None,
+        since: datetime | None,
+        announcement: str,
+        baseline_per_hour: float | None,
+        now: datetime,
+    ) -> None: ...
+
+    async def heartbeat(
+        self,
+        *,
+        name: str,
+        role: str,
+        site: str,
+        pid: int,
+        started_at: datetime,
+        now: datetime,
+        snapshot: dict[str, Any] | None,
+    ) -> None: ...
+
+    async def live_nodes(
+        self, *, role: str | None, seen_since: datetime
+    ) -> Sequence[ClusterNode]: ...
+
+    async def forget_node(self, name: str) -> None: ...
+
+    async def submit_request(
+        self, *, node: str | None, kind: str, payload: dict[str, Any], now: datetime
+    ) -> int: ...
+
+    async def take_requests(
+        self, *, node: str, not_before: datetime, limit: int = 50
+    ) -> Sequence[NodeRequest]: ...
+
+    async def finish_request(
+        self,
+        request_id: int,
+        *,
+        now: datetime,
+        result: dict[str, Any] | None,
+        error: str | None = None,
+        error_kind: str | None = None,
+    ) -> None: ...
+
+    async def get_request(self, request_id: int) -> NodeRequest | None: ...
+
+    async def purge_requests(self, *, before: datetime) -> None: ...
+
+    async def notify(self, channel: str, payload: str = "") -> None: ...
 
 
 class CustomersStore(Protocol):
@@ -934,6 +1003,9 @@ class Stores(Protocol):
 
     @property
     def campaigns(self) -> CampaignsStore: ...
+
+    @property
+    def cluster(self) -> ClusterStore: ...
 
     @property
     def customers(self) -> CustomersStore: ...

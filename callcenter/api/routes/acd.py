@@ -37,6 +37,7 @@ from callcenter.acd.service import AcdService, PbxUnavailable
 from callcenter.api.deps import SupervisorDep, UserDep, websocket_user
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, http_status
 from callcenter.bootstrap import Platform
+from callcenter.cluster.remote import RemoteAcd
 from callcenter.common.access import Actor, WorkstationError, require_operator, viewer_for
 from callcenter.domain import erlang
 from callcenter.domain.acd import EmergencySource
@@ -72,18 +73,31 @@ class AcdRoute(APIRoute):
 router = APIRouter(prefix="/api/v1", tags=["acd"], route_class=AcdRoute, responses=ERROR_RESPONSES)
 
 
-def get_acd(request: Request) -> AcdService:
+# in one process the ACD itself; on an API node the telephony nodes' ACDs through PostgreSQL
+Acd = AcdService | RemoteAcd
+
+
+def get_acd(request: Request) -> Acd:
     """The running ACD: `app.state.acd`, else the platform's `acd` (set by bootstrap)."""
     acd = getattr(request.app.state, "acd", None)
     if acd is None:
         platform: Platform = request.app.state.platform
         acd = platform.acd
-    if not isinstance(acd, AcdService):
+    if not isinstance(acd, AcdService | RemoteAcd):
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "ACD не запущен")
     return acd
 
 
-AcdDep = Annotated[AcdService, Depends(get_acd)]
+AcdDep = Annotated[Acd, Depends(get_acd)]
+
+
+def operator_extension(acd: Acd, operator_id: int) -> str | None:
+    """The operator's extension as the live view shows it (any node's, on an API node)."""
+    if isinstance(acd, RemoteAcd):
+        view = acd.operator_view(operator_id)
+        return str(view["extension"]) if view is not None else None
+    operators = acd.snapshot(None).operators
+    return next((o.extension for o in operators if o.operator_id == operator_id), None)
 
 
 # --- the operator's own state ---------------------------------------------------------------
@@ -245,6 +259,13 @@ class EmergencyOut(_Out):
     wait_target_seconds: float
 
 
+class NodeOut(_Out):
+    name: str
+    site: str
+    pbx_connected: bool
+    heartbeat_at: datetime | None
+
+
 class LiveViewOut(_Out):
     generated_at: datetime
     version: int
@@ -256,6 +277,10 @@ class LiveViewOut(_Out):
     metrics: list[LineMetricsOut]
     intervals: list[LineIntervalsOut] | None = Field(
         default=None, description="today's 15-minute intervals (with ?intervals=true)"
+    )
+    nodes: list[NodeOut] | None = Field(
+        default=None,
+        description="the telephony nodes (sites) merged into this view; empty in one process",
     )
 
 
@@ -404,11 +429,11 @@ async def _ws_actor(websocket: WebSocket) -> Actor | None:
     )
 
 
-def _ws_acd(websocket: WebSocket) -> AcdService | None:
+def _ws_acd(websocket: WebSocket) -> Acd | None:
     acd = getattr(websocket.app.state, "acd", None)
     if acd is None:
         acd = websocket.app.state.platform.acd
-    return acd if isinstance(acd, AcdService) else None
+    return acd if isinstance(acd, AcdService | RemoteAcd) else None
 
 
 async def _ws_lines(websocket: WebSocket, actor: Actor) -> frozenset[int] | None:
@@ -444,13 +469,14 @@ async def live_stream(websocket: WebSocket) -> None:
     closed = asyncio.create_task(until_closed())
     try:
         while not closed.done():
+            version = acd.feed.version
             snapshot = acd.snapshot(lines)
             data = LiveViewOut.model_validate(snapshot).model_dump(mode="json")
             try:
                 await websocket.send_json({"type": "snapshot", "data": data})
             except (WebSocketDisconnect, RuntimeError):
                 break
-            change = asyncio.create_task(acd.feed.wait(snapshot.version, HEARTBEAT_SECONDS))
+            change = asyncio.create_task(acd.feed.wait(version, HEARTBEAT_SECONDS))
             await asyncio.wait({change, closed}, return_when=asyncio.FIRST_COMPLETED)
             change.cancel()
             # let a burst of events settle into one snapshot (well within the 1 s promise)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from callcenter.acd.supervision import SpyMode, SpyUnavailable, SupervisionService
 from callcenter.api.deps import PlatformDep, SupervisorDep
-from callcenter.api.routes.acd import AcdDep
+from callcenter.api.routes.acd import AcdDep, operator_extension
 from callcenter.api.routes.call_control import CallControlRoute, pbx_client
 from callcenter.api.workstation import ERROR_RESPONSES, ActorDep, ErrorOut
 from callcenter.pbx.ami_errors import AmiError
@@ -67,10 +67,7 @@ async def spy(
     acd: AcdDep,
     service: Annotated[SupervisionService, Depends(get_supervision)],
 ) -> SpyOut:
-    extension = next(
-        (o.extension for o in acd.snapshot(None).operators if o.operator_id == body.operator_id),
-        None,
-    )
+    extension = operator_extension(acd, body.operator_id)
     try:
         session = await service.spy(
             actor, operator_extension=extension, mode=body.mode, phone=body.phone

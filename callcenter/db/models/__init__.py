@@ -5,6 +5,12 @@ from callcenter.db.models.appeals import Appeal, AppealStatusHistory, AppealTopi
 from callcenter.db.models.audit import AuditLogEntry
 from callcenter.db.models.calls import Call, CallLeg, CallTransfer
 from callcenter.db.models.campaigns import CallAttempt, Campaign, Contact, ContactList, DoNotCall
+from callcenter.db.models.cluster import (
+    ClusterNode,
+    EmergencySwitch,
+    NodeRequest,
+    QueueCallbackRow,
+)
 from callcenter.db.models.customers import Customer, CustomerPhone, Locality
 from callcenter.db.models.grid_applications import GridApplication
 from callcenter.db.models.knowledge_base import CallScript, KbArticle
@@ -41,23 +47,27 @@ __all__ = [
     "CallScript",
     "CallTransfer",
     "Campaign",
+    "ClusterNode",
     "Contact",
     "ContactList",
     "CorporateContact",
     "Customer",
     "CustomerPhone",
     "DoNotCall",
+    "EmergencySwitch",
     "GridApplication",
     "KbArticle",
     "Locality",
     "MessageDelivery",
     "MeterReading",
+    "NodeRequest",
     "NotifyJob",
     "Operator",
     "OperatorStateHistory",
     "Outage",
     "PersonalContact",
     "Queue",
+    "QueueCallbackRow",
     "QueueMember",
     "Recording",
     "RecordingAccessLog",
