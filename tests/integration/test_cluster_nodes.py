@@ -25,10 +25,10 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from callcenter.db.campaign_locks import PostgresAdvisoryLocks
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.models import Campaign, Contact, ContactList
 from callcenter.domain.campaigns import CampaignKind, CampaignStatus
-from callcenter.outbound.dialer import PostgresAdvisoryLocks
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env
 from tests.support.roles import (
