@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
-import socket
 import struct
 import subprocess
 import wave
@@ -45,7 +43,8 @@ from callcenter.outbound.dialer import (
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
 from callcenter.ports.queries import NewContact
-from tests.integration.test_asterisk_real import ASTERISK, _free_port, _wait_fully_booted
+from tests.integration.test_asterisk_real import ASTERISK, _wait_fully_booted
+from tests.support.real_asterisk import loopback_conf_values
 
 pytestmark = [
     pytest.mark.asterisk,
@@ -106,20 +105,7 @@ class Running:
 def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     assert ASTERISK is not None
     root = tmp_path_factory.mktemp("asterisk-dialer")
-    values = AsteriskConfValues(
-        inbound_number="88001000000",
-        agi_host="127.0.0.1",
-        agi_port=_free_port(),
-        recordings_dir=root / "recordings",
-        ami_port=_free_port(),
-        ami_username="callcenter",
-        ami_secret=secrets.token_urlsafe(18),
-        ami_events_username="callcenter-events",
-        ami_events_secret=secrets.token_urlsafe(18),
-        voicemail_pin="24681357",
-        sip_bind=f"127.0.0.1:{_free_port(socket.SOCK_DGRAM)}",
-        runtime_dir=root / "state",
-    )
+    values = loopback_conf_values(root)
     conf_dir = root / "etc"
     render_conf(values, conf_dir)
     sounds = root / "sounds"

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 import shutil
-import socket
 import subprocess
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +20,7 @@ import pytest
 
 from callcenter.asterisk.agi import AgiChannel, AgiEnvironment, AgiServer
 from callcenter.asterisk.conf_render import AsteriskConfValues, render_conf
+from tests.support.real_asterisk import loopback_conf_values
 
 ASTERISK = shutil.which("asterisk")
 pytestmark = [
@@ -33,13 +32,6 @@ pytestmark = [
 BOOT_TIMEOUT = 60.0
 CALL_TIMEOUT = 30.0
 CALLER = '"Ivanov Ivan" <+79161234567>'
-
-
-def _free_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 Frame = dict[str, str]
@@ -164,20 +156,7 @@ async def _wait_fully_booted(values: AsteriskConfValues, process: subprocess.Pop
 def asterisk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAsterisk]:
     assert ASTERISK is not None
     root = tmp_path_factory.mktemp("asterisk")
-    values = AsteriskConfValues(
-        inbound_number="88001000000",
-        agi_host="127.0.0.1",
-        agi_port=_free_port(),
-        recordings_dir=root / "recordings",
-        ami_port=_free_port(),
-        ami_username="callcenter",
-        ami_secret=secrets.token_urlsafe(18),
-        ami_events_username="callcenter-events",
-        ami_events_secret=secrets.token_urlsafe(18),
-        voicemail_pin="24681357",
-        sip_bind=f"127.0.0.1:{_free_port(socket.SOCK_DGRAM)}",
-        runtime_dir=root / "state",
-    )
+    values = loopback_conf_values(root)
     conf_dir = root / "etc"
     render_conf(values, conf_dir)
     with (root / "stdout.log").open("wb") as console:

@@ -156,6 +156,25 @@ async def _wait_fully_booted(values: AsteriskConfValues, process: subprocess.Pop
                 writer.close()
 
 
+def loopback_conf_values(root: Path) -> AsteriskConfValues:
+    """A configuration for an Asterisk that talks only to this host: free ports, fresh
+    secrets, recordings and runtime state under `root` (no SIP site: no phones)."""
+    return AsteriskConfValues(
+        inbound_number="88001000000",
+        agi_host="127.0.0.1",
+        agi_port=free_port(),
+        recordings_dir=root / "recordings",
+        ami_port=free_port(),
+        ami_username="callcenter",
+        ami_secret=secrets.token_urlsafe(18),
+        ami_events_username="callcenter-events",
+        ami_events_secret=secrets.token_urlsafe(18),
+        voicemail_pin="24681357",
+        sip_bind=f"127.0.0.1:{free_port(socket.SOCK_DGRAM)}",
+        runtime_dir=root / "state",
+    )
+
+
 def start_asterisk(
     root: Path,
     *,
