@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -63,6 +62,7 @@ from callcenter.domain.acd import (
 )
 from callcenter.domain.agents import AgentRules, AgentStatus, OperatorState
 from callcenter.domain.calls import Disposition
+from callcenter.domain.recent import DEDUP_WINDOW, RecentCache
 from callcenter.domain.service_metrics import (
     SERVICE_LEVEL_TARGET_SECONDS,
     ContactOutcome,
@@ -257,7 +257,9 @@ class AcdService:
         self.emergency = EmergencyMode()
         self._emergency_store = emergency_store
         self._rate = InboundRate(self.settings.surge)
-        self._arrivals_seen: OrderedDict[str, None] = OrderedDict()
+        # linkedids already counted as arrivals: a caller back from a periodic announcement
+        # (a rejoin every minute or so) refreshes the entry, so a window of minutes suffices
+        self._arrivals_seen: RecentCache[str, None] = RecentCache(DEDUP_WINDOW, 50_000)
         self._all_busy_since: dict[str, datetime] = {}
         self._day: datetime | None = None
         self._connected = False
@@ -369,11 +371,12 @@ class AcdService:
     def _count_arrival(self, event: QueueCallerJoined) -> None:
         info = self.tracker.queues.get(event.queue)
         key = event.linkedid or event.uniqueid or ""
-        if (info is not None and info.is_overflow) or key in self._arrivals_seen:
+        if info is not None and info.is_overflow:
             return
-        self._arrivals_seen[key] = None
-        while len(self._arrivals_seen) > 50_000:
-            self._arrivals_seen.popitem(last=False)
+        seen = key in self._arrivals_seen
+        self._arrivals_seen.put(key, None, event.at)
+        if seen:
+            return
         self._rate.add(event.at)
 
     def _on_state_change(self, change: StateChange) -> None:

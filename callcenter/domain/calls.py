@@ -51,13 +51,13 @@ from __future__ import annotations
 import re
 import unicodedata
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from callcenter.domain import phones
+from callcenter.domain.recent import DEDUP_WINDOW, RecentCache
 from callcenter.domain.telephony import (
     AgentCalled,
     AgentCompleted,
@@ -484,8 +484,11 @@ class CallTracker:
 
     `inbound_numbers` / `inbound_contexts`: a call is inbound when its primary channel (the
     first one; Uniqueid == Linkedid) enters one of these extensions or dialplan contexts,
-    e.g. {"88001000000"} / {"ivr"}. `max_closed` ended calls are remembered for late events
-    and duplicate keys; `max_keys` event keys are remembered for de-duplication.
+    e.g. {"88001000000"} / {"ivr"}. Ended calls are remembered for late events for
+    `closed_window` after they end, event keys for de-duplication for `key_window` after they
+    were seen (times are the events' own); `max_closed` and `max_keys` cap both in case traffic
+    runs far above plan. At 2 calls/s that is ~600 ended calls and ~90,000 keys, reached
+    5 minutes after start.
     """
 
     def __init__(
@@ -495,17 +498,17 @@ class CallTracker:
         inbound_contexts: Iterable[str] = (),
         max_closed: int = 5_000,
         max_keys: int = 200_000,
+        closed_window: timedelta = DEDUP_WINDOW,
+        key_window: timedelta = DEDUP_WINDOW,
     ) -> None:
         if max_closed < 1 or max_keys < 1:
             raise ValueError("max_closed and max_keys must be positive")
         self._inbound_numbers = frozenset(inbound_numbers)
         self._inbound_contexts = frozenset(inbound_contexts)
-        self._max_closed = max_closed
-        self._max_keys = max_keys
         self._open: dict[str, _Call] = {}
-        self._closed: OrderedDict[str, _Call] = OrderedDict()
+        self._closed: RecentCache[str, _Call] = RecentCache(closed_window, max_closed)
         self._by_uniqueid: dict[str, str] = {}
-        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._keys: RecentCache[str, None] = RecentCache(key_window, max_keys)
 
     # --- public API ---------------------------------------------------------------------
 
@@ -519,9 +522,8 @@ class CallTracker:
         if key is not None:
             if key in self._keys:
                 return None
-            self._keys[key] = None
-            if len(self._keys) > self._max_keys:
-                self._keys.popitem(last=False)
+            self._keys.put(key, None, event.at)
+        self._forget_closed(self._closed.expire(event.at))
         if isinstance(event, Unhandled | FullyBooted | QueueMemberEvent):
             return None
         if isinstance(event, OriginateResult):
@@ -975,7 +977,7 @@ class CallTracker:
         prefix = dial + "-"
         candidates = [
             call
-            for call in (*self._open.values(), *reversed(self._closed.values()))
+            for call in (*self._open.values(), *reversed(list(self._closed.values())))
             if call.originate_reason is None
             and not call.inbound
             and call.primary is not None
@@ -1000,12 +1002,22 @@ class CallTracker:
         call.in_queue = False
         self._close_segment(call, at)
         del self._open[call.linkedid]
-        self._closed[call.linkedid] = call
-        while len(self._closed) > self._max_closed:
-            _, old = self._closed.popitem(last=False)
+        self._forget_closed(self._closed.put(call.linkedid, call, at))
+
+    def _forget_closed(self, dropped: list[tuple[str, _Call]]) -> None:
+        for _, old in dropped:
             for uniqueid in old.channels:
                 if self._by_uniqueid.get(uniqueid) == old.linkedid:
                     del self._by_uniqueid[uniqueid]
+
+    def memory_sizes(self) -> dict[str, int]:
+        """Entries in each cache the tracker keeps (for /metrics and tests)."""
+        return {
+            "open_calls": len(self._open),
+            "closed_calls": len(self._closed),
+            "event_keys": len(self._keys),
+            "channels": len(self._by_uniqueid),
+        }
 
     def _emit(
         self, call: _Call, *, ended_now: bool, event: TelephonyEvent | None

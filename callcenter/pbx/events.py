@@ -39,12 +39,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from callcenter.domain.recent import DEDUP_WINDOW, RecentCache
 from callcenter.domain.telephony import (
     AgentCalled,
     AgentCompleted,
@@ -765,26 +766,45 @@ def _key(digest: bytes, occurrence: int, scope: str) -> str:
 class EventKeyer:
     """Keys for one stream of frames, counting repeats of identical content.
 
-    Remembers the last `max_tracked` distinct contents; a repeat older than that starts
-    counting from 0 again (and would then collide with its first occurrence). At ~150 frames a
-    call, the default covers several hundred calls in flight.
+    Remembers each distinct content for `window` after it was last seen (duplicates come
+    from AMI reconnects and second connections, within seconds or minutes), and at most
+    `max_tracked` contents, the oldest forgotten first. A content seen again after it was
+    forgotten starts counting from 0 again: for a frame with a channel or action identity its
+    key then equals its first occurrence's (the blind spot of the module doc, now limited to a
+    channel repeating a byte-identical frame after `window` of silence); a frame without
+    identity is re-scoped by the moment it was re-learned, so it keeps a key of its own. At
+    2 calls/s (~300 distinct frames a second) the default window holds ~90,000 contents,
+    about 20 MB, reached after 5 minutes and stable from then on.
     """
 
-    def __init__(self, session: str = "", *, max_tracked: int = 100_000) -> None:
+    def __init__(
+        self,
+        session: str = "",
+        *,
+        max_tracked: int = 100_000,
+        window: timedelta = DEDUP_WINDOW,
+    ) -> None:
         if max_tracked < 1:
             raise ValueError("max_tracked must be positive")
         self.session = session
-        self._max = max_tracked
-        self._seen: OrderedDict[bytes, int] = OrderedDict()
+        self._seen: RecentCache[bytes, int] = RecentCache(window, max_tracked)
+        self._keyed = 0  # frames keyed so far: names the re-learning of a forgotten content
 
-    def key(self, frame: AmiFrame) -> str:
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def key(self, frame: AmiFrame, now: datetime | None = None) -> str:
+        """The frame's key; `now` is when it was received (default: the clock)."""
         digest = frame_digest(frame)
-        occurrence = self._seen.get(digest, 0)
-        self._seen[digest] = occurrence + 1
-        self._seen.move_to_end(digest)
-        if len(self._seen) > self._max:
-            self._seen.popitem(last=False)
-        return _key(digest, occurrence, "" if _has_identity(frame) else self.session)
+        self._keyed += 1
+        known = self._seen.get(digest)
+        occurrence = known if known is not None else 0
+        relearned = known is None and self._seen.evicted > 0
+        self._seen.put(digest, occurrence + 1, now if now is not None else datetime.now(UTC))
+        if _has_identity(frame):
+            return _key(digest, occurrence, "")
+        scope = f"{self.session}#{self._keyed}" if relearned else self.session
+        return _key(digest, occurrence, scope)
 
 
 # --- the stateful parser ------------------------------------------------------------------
@@ -813,8 +833,14 @@ class EventParser:
     processes, e.g. a UUID made at start-up.
     """
 
-    def __init__(self, session: str = "", *, max_tracked: int = 100_000) -> None:
-        self._keyer = EventKeyer(session, max_tracked=max_tracked)
+    def __init__(
+        self,
+        session: str = "",
+        *,
+        max_tracked: int = 100_000,
+        window: timedelta = DEDUP_WINDOW,
+    ) -> None:
+        self._keyer = EventKeyer(session, max_tracked=max_tracked, window=window)
         self._frames = 0
         self._events = 0
         self._ignored = 0
@@ -840,7 +866,7 @@ class EventParser:
         if outcome.event is None:
             return None
         self._events += 1
-        return ParsedEvent(self._keyer.key(frame), outcome.event)
+        return ParsedEvent(self._keyer.key(frame, received_at), outcome.event)
 
     @staticmethod
     def _count(counter: Counter[str], name: str) -> None:

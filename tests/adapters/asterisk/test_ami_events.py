@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -328,6 +328,51 @@ def test_event_key_is_pure_and_content_sensitive() -> None:
     assert event_key(frame) != event_key(reordered)
     assert event_key(frame) != event_key(frame, occurrence=1)
     assert len(event_key(frame)) <= 128  # telephony_events.event_key width
+
+
+def test_keyer_counts_repeats_within_the_window_and_then_forgets() -> None:
+    keyer = EventKeyer("a", window=timedelta(minutes=5))
+    frame = channel_frame("DTMFEnd", Digit="2")
+
+    first = keyer.key(frame, NOW)
+    second = keyer.key(frame, NOW + timedelta(minutes=4))
+    assert first != second  # a second key press within minutes: a new event
+
+    keyer.key(channel_frame("Hangup", Cause="16"), NOW + timedelta(minutes=10))
+    assert len(keyer) == 1  # the DTMF content was forgotten
+
+
+def test_keyer_memory_stays_bounded_under_steady_traffic() -> None:
+    keyer = EventKeyer("a", max_tracked=100_000, window=timedelta(minutes=5))
+    sizes = []
+    for second in range(1_800):  # half an hour, 20 distinct frames a second
+        for n in range(20):
+            frame = channel_frame("Newexten", Uniqueid=f"{second}.{n}")
+            keyer.key(frame, NOW + timedelta(seconds=second))
+        sizes.append(len(keyer))
+
+    assert max(sizes) <= 20 * 301
+    assert sizes[600] == sizes[-1]
+
+    capped = EventKeyer("b", max_tracked=50)
+    for n in range(200):
+        capped.key(channel_frame("Newexten", Uniqueid=f"x.{n}"), NOW)
+    assert len(capped) == 50
+
+
+def test_a_forgotten_frame_without_identity_keeps_a_key_of_its_own() -> None:
+    """DeviceStateChange repeats all day; once the keyer forgot its content, the next one
+    must not take the first one's key (the journal would drop it as a duplicate)."""
+    keyer = EventKeyer("a", window=timedelta(minutes=5))
+    device = AmiFrame.of(
+        ("Event", "DeviceStateChange"), ("Device", "PJSIP/101"), ("State", "INUSE")
+    )
+
+    first = keyer.key(device, NOW)
+    keyer.key(channel_frame("Hangup"), NOW + timedelta(minutes=6))  # `device` is forgotten
+    again = keyer.key(device, NOW + timedelta(minutes=7))
+
+    assert again != first
 
 
 # --- ordering key -----------------------------------------------------------------------------

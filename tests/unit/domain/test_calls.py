@@ -626,3 +626,41 @@ def test_an_operators_dial_out_is_their_outbound_call_to_the_number_dialled(
     assert call.direction is Direction.OUTBOUND
     assert call.operator_interface == "PJSIP/op101"
     assert (call.caller_number, call.dialled_number) == ("op101", "+79157001122")
+
+
+# --- bounded memory -------------------------------------------------------------------------
+
+
+def test_a_replay_within_the_window_is_ignored_and_old_keys_are_forgotten() -> None:
+    tracker = CallTracker(inbound_numbers={"88001000000"}, key_window=timedelta(minutes=5))
+    feed(tracker, created(0))
+    assert tracker.apply(dtmf(2, "7"), "k-7") is not None
+    assert tracker.apply(dtmf(2, "7"), "k-7") is None  # an AMI reconnect replaying it
+
+    tracker.apply(dtmf(400, "8"), "k-8")  # more than 5 minutes later
+    assert tracker.memory_sizes()["event_keys"] == 1  # "k-7" is forgotten
+
+
+def test_memory_levels_off_under_steady_traffic() -> None:
+    """An hour of calls (one every 2 s, 30 s each, 10 events): the tracker's caches hold
+    what the last few minutes brought, and from minute 10 on they no longer grow."""
+    tracker = CallTracker(inbound_numbers={"88001000000"}, inbound_contexts={"ivr"})
+    sizes = []
+    for n in range(1_800):
+        lid = f"1795440000.{n}"
+        begin = n * 2.0
+        events: list[TelephonyEvent] = [
+            created(begin, lid, linkedid=lid),
+            *(dtmf(begin + 1 + i, "1", lid, linkedid=lid) for i in range(8)),
+            hangup(begin + 30, lid, linkedid=lid),
+        ]
+        for i, event in enumerate(events):
+            tracker.apply(event, f"{lid}:{i}")
+        sizes.append(tracker.memory_sizes())
+
+    last = sizes[-1]
+    assert last["open_calls"] <= 16
+    assert last["closed_calls"] <= 5 * 60 / 2 + 1  # ended in the last 5 minutes
+    assert last["event_keys"] <= 10 * (5 * 60 / 2 + 16)
+    assert last["channels"] <= last["open_calls"] + last["closed_calls"]
+    assert sizes[300] == last  # minute 10: already the steady state
