@@ -8,9 +8,11 @@ migrates and seeds it, then starts two processes:
   speaking AMI and FastAGI, with PJSIP operators in line1, placing inbound calls at a steady
   SOAK_RATE per second (real time) for SOAK_MINUTES; each caller goes through the IVR (keys
   1, 3) to line1 and talks to an operator (the callers of `bench.load`, unique numbers);
-* the platform: `callcenter serve` (SOAK_SERVE_ARGS, default `serve`; e.g.
-  `serve --role all` once roles exist) with CALLCENTER_AMI_HOST pointing at the generator,
-  so the built-in simulator and its demo traffic are not started at all.
+* the platform: `callcenter serve` (SOAK_SERVE_ARGS, default `serve`: on PostgreSQL the
+  telephony and API roles as two supervised processes) with CALLCENTER_AMI_HOST pointing at
+  the generator, so the built-in simulator and its demo traffic are not started at all. The
+  soak reads the telephony role's own /metrics (CALLCENTER_TELEPHONY_HTTP_PORT) to see its
+  AMI link come up and to count events.
 
 Every SOAK_SAMPLE_SECONDS (default 5) it samples the resident memory (/proc/PID/status VmRSS)
 and open file descriptors (/proc/PID/fd) of the whole process tree of the serve process (the
@@ -36,8 +38,9 @@ value; F: open descriptors at the end minus at the end of warm-up. Nothing is as
 
 Settings (environment): SOAK_MINUTES (60), SOAK_RATE (2 calls/s), SOAK_TIME_SCALE (0.25 real
 seconds per simulated second: prompts, key presses and talk run four times faster),
-SOAK_OPERATORS (40), SOAK_SAMPLE_SECONDS (5), SOAK_WARMUP_MINUTES (10), SOAK_SERVE_ARGS
-(`serve`), SOAK_POSTGRES_URL.
+SOAK_OPERATORS (40), SOAK_SAMPLE_SECONDS (5), SOAK_WARMUP_MINUTES (10), SOAK_CONNECT_SECONDS
+(300: how long the platform may take to start and log in to the generator's AMI),
+SOAK_SERVE_ARGS (`serve`), SOAK_POSTGRES_URL.
 """
 
 from __future__ import annotations
@@ -330,7 +333,7 @@ def run(minutes: float) -> int:
     warmup = min(_env_float("SOAK_WARMUP_MINUTES", 10.0) * 60.0, seconds / 2)
     python = sys.executable
     with tempfile.TemporaryDirectory(prefix="soak-") as tmp, throwaway_database(admin_url) as url:
-        agi_port, http_port = free_port(), free_port()
+        agi_port, http_port, node_port = free_port(), free_port(), free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CALLCENTER_")}
         env.update(
             CALLCENTER_DATABASE_URL=url,
@@ -341,6 +344,7 @@ def run(minutes: float) -> int:
             CALLCENTER_AGI_PORT=str(agi_port),
             CALLCENTER_HTTP_HOST="127.0.0.1",
             CALLCENTER_HTTP_PORT=str(http_port),
+            CALLCENTER_TELEPHONY_HTTP_PORT=str(node_port),
             CALLCENTER_RECORDINGS_DIR=str(Path(tmp) / "recordings"),
             CALLCENTER_FLOWS_DIR=str(REPO / "ivr_flows"),
             CALLCENTER_PROMPTS_CACHE_DIR=str(REPO / "var" / "prompts"),
@@ -389,8 +393,15 @@ def run(minutes: float) -> int:
         )
         sampler = Sampler(lambda: process_tree(serve.pid))
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{http_port}", timeout=10) as http:
-                wait_connected(http, serve, within=120)
+            # the telephony role's own listener: its /metrics has the AMI link and events
+            with httpx.Client(base_url=f"http://127.0.0.1:{node_port}", timeout=10) as http:
+                try:
+                    wait_connected(http, serve, within=_env_float("SOAK_CONNECT_SECONDS", 300.0))
+                except SystemExit:
+                    serve_log.flush()
+                    tail = (Path(tmp) / "serve.log").read_text(errors="replace").splitlines()
+                    print("\n".join(["serve log (last lines):", *tail[-20:]]), flush=True)
+                    raise
                 start = sampler.sample(-0.0)
                 print(
                     f"soak: platform pid {serve.pid} connected; {start.pids} process(es),"

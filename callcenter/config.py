@@ -94,6 +94,10 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # the telephony role's own small HTTP listener (/metrics, /health) on http_host
+    telephony_http_port: int = Field(default=8081, ge=0, le=65535)
+    # readiness: a telephony node whose journal lags more than this is not ready
+    health_max_journal_lag_seconds: float = Field(default=30.0, gt=0)
     http_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

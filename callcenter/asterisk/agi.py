@@ -156,6 +156,11 @@ class AgiServer:
         name = self._server.sockets[0].getsockname()
         return str(name[0]), int(name[1])
 
+    @property
+    def listening(self) -> bool:
+        """True while the server accepts connections (readiness probes)."""
+        return self._server is not None and self._server.is_serving() and not self._stopping
+
     def close(self) -> None:
         """Stop accepting connections (at once); running sessions go on. See also stop()."""
         self._stopping = True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 from datetime import UTC, datetime
@@ -101,10 +102,39 @@ async def _serve_telephony(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
     await platform.start()
     log.info("telephony node %s (site %s) running", settings.node, settings.site)
+    # /metrics and /health of this node (it serves no people: that is the API role)
+    from callcenter.api.node_app import create_node_app
+
+    http = _NodeHttpServer(
+        uvicorn.Config(
+            create_node_app(platform),
+            host=settings.http_host,
+            port=settings.telephony_http_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    listener = asyncio.create_task(http.serve(), name="telephony-http")
+    log.info(
+        "telephony node /metrics and /health on http://%s:%s",
+        settings.http_host,
+        settings.telephony_http_port,
+    )
     try:
         await stop.wait()
     finally:
+        http.should_exit = True
+        with contextlib.suppress(Exception):
+            await listener
         await platform.stop()
+
+
+class _NodeHttpServer(uvicorn.Server):
+    """uvicorn beside the telephony node: the node's own signal handlers stop both."""
+
+    def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
+        return contextlib.nullcontext()
 
 
 async def _serve(settings: Settings, role: Role) -> None:

@@ -1,4 +1,5 @@
-"""`GET /health`: is the database reachable, is the PBX linked."""
+"""`GET /health`: is the database reachable, is the PBX linked; `/health/live` and
+`/health/ready` for load balancers and systemd (see `callcenter.bootstrap.health`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi import APIRouter, Response, status
 from callcenter import __version__
 from callcenter.api.deps import PlatformDep
 from callcenter.api.schemas import DatabaseHealth, HealthOut, PbxHealth
+from callcenter.bootstrap.health import readiness
 from callcenter.ports.pbx import PbxState
 
 router = APIRouter(tags=["health"])
@@ -42,3 +44,25 @@ async def health(platform: PlatformDep, response: Response) -> HealthOut:
         database=database,
         pbx=PbxHealth(state=pbx.state, target=pbx.target, detail=pbx.detail),
     )
+
+
+@router.get("/health/live", summary="Liveness: the process answers")
+async def live(platform: PlatformDep) -> dict[str, str]:
+    return {"status": "alive", "role": platform.role}
+
+
+@router.get(
+    "/health/ready",
+    summary="Readiness of this process's role (503 with the reasons when not ready)",
+    responses={503: {"description": "not ready; `reasons` says why"}},
+)
+async def ready(platform: PlatformDep, response: Response) -> dict[str, object]:
+    found = await readiness(platform)
+    if not found.ready:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return {
+        "status": "ready" if found.ready else "unready",
+        "role": found.role,
+        "reasons": found.reasons,
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in found.checks},
+    }

@@ -1,0 +1,103 @@
+"""Readiness of one platform process, per role, for load balancers and systemd.
+
+Liveness is the process answering at all (`/health/live`). Readiness (`/health/ready`) is
+whether the role can do its job now:
+
+* api: the database answers;
+* telephony: the database answers, the PBX (AMI) link is up, the FastAGI server is listening,
+  and the journal lags less than `CALLCENTER_HEALTH_MAX_JOURNAL_LAG_SECONDS`;
+* all (one process): both.
+
+A process that is not ready says why, one reason per failed check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from callcenter.ports.pbx import PbxState
+
+if TYPE_CHECKING:
+    from callcenter.bootstrap import Platform
+
+DB_PROBE_TIMEOUT_S = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str  # database, pbx, fastagi, journal
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    role: str
+    checks: tuple[Check, ...]
+
+    @property
+    def ready(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [f"{check.name}: {check.detail}" for check in self.checks if not check.ok]
+
+
+def _telephony(platform: Platform) -> bool:
+    return platform.role in ("telephony", "all") and platform.calls is not None
+
+
+async def readiness(platform: Platform, *, now: datetime | None = None) -> Readiness:
+    now = now or datetime.now(UTC)
+    probe = await platform.probe_database(limit_seconds=DB_PROBE_TIMEOUT_S)
+    checks = [
+        Check(
+            "database",
+            probe.ok,
+            f"{probe.backend} answered in {probe.latency_ms:.0f} ms"
+            if probe.ok and probe.latency_ms is not None
+            else (probe.error or "not reachable"),
+        )
+    ]
+    if _telephony(platform):
+        checks.extend(_telephony_checks(platform, now))
+    return Readiness(platform.role, tuple(checks))
+
+
+def _telephony_checks(platform: Platform, now: datetime) -> list[Check]:
+    pbx = platform.pbx.status()
+    linked = pbx.state is PbxState.CONNECTED
+    checks = [
+        Check(
+            "pbx",
+            linked,
+            f"AMI link to {pbx.target} is up"
+            if linked
+            else f"AMI link to {pbx.target or 'the PBX'} is {pbx.state.value}"
+            + (f": {pbx.detail}" if pbx.detail else ""),
+        )
+    ]
+    agi = platform.agi
+    if agi is not None:
+        listening = agi.listening
+        checks.append(
+            Check(
+                "fastagi",
+                listening,
+                "listening on {}:{}".format(*agi.address) if listening else "not listening",
+            )
+        )
+    if platform.calls is not None:
+        limit = platform.settings.health_max_journal_lag_seconds
+        lag = platform.calls.journal_lag_seconds(now)
+        checks.append(
+            Check(
+                "journal",
+                lag <= limit,
+                f"lag {lag:.1f} s" + (f" (limit {limit:g} s)" if lag > limit else ""),
+            )
+        )
+    return checks
