@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.api.app import create_app
+from callcenter.api.node_app import create_node_app
+from callcenter.asterisk.agi import AgiServer
 from callcenter.bootstrap import Platform
+from callcenter.calls.records import CallEvents
 from callcenter.config import load_settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import head_revision
-from callcenter.ports.pbx import NoPbxLink
+from callcenter.domain.calls import CallTracker
+from callcenter.pbx.frames import AmiFrame
+from callcenter.ports.pbx import NoPbxLink, PbxLinkStatus, PbxState
 
 
 async def test_health_reports_database_and_unlinked_pbx(client: httpx.AsyncClient) -> None:
@@ -47,3 +55,159 @@ async def test_health_is_503_when_the_database_is_unreachable(tmp_path: object) 
 async def test_openapi_docs_are_served(client: httpx.AsyncClient, path: str) -> None:
     reply = await client.get(path)
     assert reply.status_code == 200
+
+
+# --- liveness and readiness per role ------------------------------------------------------
+
+
+class FakeLink:
+    """A PBX link whose state the test sets."""
+
+    def __init__(self, state: PbxState, detail: str = "") -> None:
+        self.state = state
+        self.detail = detail
+
+    def status(self) -> PbxLinkStatus:
+        return PbxLinkStatus(self.state, "asterisk 127.0.0.1:5038", self.detail)
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+
+async def test_an_api_node_is_live_and_ready_with_its_database(
+    platform: Platform, client: httpx.AsyncClient
+) -> None:
+    platform.role = "api"
+
+    live = await client.get("/health/live")
+    ready = await client.get("/health/ready")
+
+    assert live.status_code == 200
+    assert live.json() == {"status": "alive", "role": "api"}
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["status"] == "ready"
+    assert body["reasons"] == []
+    assert set(body["checks"]) == {"database"}  # the PBX is the telephony nodes' business
+
+
+async def test_an_api_node_without_its_database_is_unready_and_says_why() -> None:
+    url = "postgresql+asyncpg://nobody@127.0.0.1:1/none"
+    engine = create_engine(url)
+    platform = Platform(
+        settings=load_settings(database_url=url),
+        engine=engine,
+        session_factory=create_session_factory(engine),
+        pbx=NoPbxLink("test"),
+        role="api",
+    )
+    app = create_app(platform, manage_lifecycle=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        live = await c.get("/health/live")
+        ready = await c.get("/health/ready")
+    await engine.dispose()
+
+    assert live.status_code == 200  # alive: restarting it would not bring the database back
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["status"] == "unready"
+    assert len(body["reasons"]) == 1
+    assert body["reasons"][0].startswith("database: ")
+
+
+@pytest.fixture
+async def telephony(
+    engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], database_url: str
+) -> AsyncIterator[tuple[Platform, FakeLink, httpx.AsyncClient]]:
+    """A telephony node (journal, FastAGI listening, a PBX link the test controls) behind
+    the node's own HTTP app, with a 30 s journal lag limit."""
+    link = FakeLink(PbxState.CONNECTED)
+    agi = AgiServer(port=0)
+    await agi.start()
+    platform = Platform(
+        settings=load_settings(database_url=database_url, health_max_journal_lag_seconds=30),
+        engine=engine,
+        session_factory=session_factory,
+        pbx=link,
+        calls=CallEvents(session_factory, tracker=CallTracker()),
+        agi=agi,
+        role="telephony",
+    )
+    app = create_node_app(platform)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://node"
+        ) as c:
+            yield platform, link, c
+    finally:
+        await agi.stop(grace=0.1)
+
+
+async def test_a_telephony_node_is_ready_when_every_part_is(
+    telephony: tuple[Platform, FakeLink, httpx.AsyncClient],
+) -> None:
+    _, _, client = telephony
+
+    reply = await client.get("/health/ready")
+
+    assert reply.status_code == 200
+    body = reply.json()
+    assert body["role"] == "telephony"
+    assert body["reasons"] == []
+    assert set(body["checks"]) == {"database", "pbx", "fastagi", "journal"}
+    assert "callcenter_journal_lag_seconds" in (await client.get("/metrics")).text
+    assert (await client.get("/health")).status_code == 200  # the old probe still answers
+
+
+async def test_a_telephony_node_with_its_ami_link_down_is_unready(
+    telephony: tuple[Platform, FakeLink, httpx.AsyncClient],
+) -> None:
+    _, link, client = telephony
+    link.state, link.detail = PbxState.DISCONNECTED, "connection refused"
+
+    reply = await client.get("/health/ready")
+
+    assert reply.status_code == 503
+    assert reply.json()["reasons"] == [
+        "pbx: AMI link to asterisk 127.0.0.1:5038 is disconnected: connection refused"
+    ]
+
+
+async def test_a_telephony_node_whose_journal_lags_is_unready_until_it_catches_up(
+    telephony: tuple[Platform, FakeLink, httpx.AsyncClient],
+) -> None:
+    platform, _, client = telephony
+    assert platform.calls is not None
+    # an event received 90 s ago and not yet written (the journal writer is not running)
+    frame = AmiFrame.of(
+        ("Event", "Newchannel"),
+        ("Channel", "PJSIP/trunk-00000001"),
+        ("Uniqueid", "1795440000.1"),
+        ("Linkedid", "1795440000.1"),
+    )
+    await platform.calls.on_event(frame, datetime.now(UTC) - timedelta(seconds=90))
+
+    lagging = await client.get("/health/ready")
+    assert lagging.status_code == 503
+    (reason,) = lagging.json()["reasons"]
+    assert reason.startswith("journal: lag 9")
+    assert reason.endswith("s (limit 30 s)")
+
+    await platform.calls.flush()
+    assert (await client.get("/health/ready")).status_code == 200
+
+
+async def test_a_telephony_node_whose_fastagi_stopped_listening_is_unready(
+    telephony: tuple[Platform, FakeLink, httpx.AsyncClient],
+) -> None:
+    platform, _, client = telephony
+    assert platform.agi is not None
+    platform.agi.close()
+
+    reply = await client.get("/health/ready")
+
+    assert reply.status_code == 503
+    assert reply.json()["reasons"] == ["fastagi: not listening"]
