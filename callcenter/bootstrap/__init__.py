@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from callcenter.acd.callbacks import CallbackRules
@@ -28,6 +29,7 @@ from callcenter.db.engine import SessionFactory, create_engine, create_session_f
 from callcenter.db.health import probe_database
 from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
+from callcenter.domain.recordings import RecordingState
 from callcenter.outbound.notify_jobs import EmailSender, SmsSender
 from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
     from callcenter.asterisk.agi import AgiServer
     from callcenter.calls.records import CallEvents
     from callcenter.cluster.remote import RemoteAcd
+    from callcenter.inbound.ivr import IvrService
     from callcenter.outbound.dialer import DialerService
     from callcenter.outbound.notify_jobs import NotifyWorker
     from callcenter.pbx.frames import AmiFrame
@@ -46,6 +49,9 @@ if TYPE_CHECKING:
     from callcenter.sim.clock import Clock
 
 log = logging.getLogger(__name__)
+
+METRICS_DB_MAX_AGE = 15.0  # seconds between database reads for /metrics
+METRICS_DB_TIMEOUT = 2.0
 
 
 class Component(Protocol):
@@ -66,6 +72,7 @@ class Platform:
     components: list[Component] = field(default_factory=list)
     calls: CallEvents | None = None
     agi: AgiServer | None = None
+    ivr: IvrService | None = None
     dialer: DialerService | None = None
     acd: AcdService | RemoteAcd | None = None
     sms: SmsSender | None = None
@@ -78,11 +85,33 @@ class Platform:
     background: list[asyncio.Task[None]] = field(default_factory=list, init=False)
     started: bool = field(default=False, init=False)
     _metrics: CollectorRegistry | None = field(default=None, init=False, repr=False)
+    # figures /metrics reads from the database (recordings by state), refreshed at most every
+    # METRICS_DB_MAX_AGE seconds however often Prometheus scrapes
+    recording_counts: dict[RecordingState, int] = field(default_factory=dict, init=False)
+    _recording_counts_at: float | None = field(default=None, init=False, repr=False)
 
     def ami_client(self) -> AmiClient | None:
         """The AMI client of the PBX link (Asterisk or the simulator); None when not linked."""
         client = getattr(self.pbx, "client", None)
         return client if isinstance(client, AmiClient) else None
+
+    async def refresh_metrics(self) -> None:
+        """Re-read the database figures of /metrics if they are older than their limit;
+        on a database error the last figures stay (the database has its own metrics)."""
+        now = asyncio.get_running_loop().time()
+        if (
+            self._recording_counts_at is not None
+            and now - self._recording_counts_at < METRICS_DB_MAX_AGE
+        ):
+            return
+        self._recording_counts_at = now
+        try:
+            async with asyncio.timeout(METRICS_DB_TIMEOUT), self.session_factory() as tx:
+                self.recording_counts = await tx.recordings.count_in_states(
+                    [RecordingState.RECORDING, RecordingState.MISSING]
+                )
+        except (TimeoutError, OSError, SQLAlchemyError) as exc:
+            log.warning("metrics: cannot count recordings: %s", exc)
 
     def metrics_text(self) -> bytes:
         """This process's metrics in the Prometheus text format."""
@@ -446,6 +475,7 @@ def build_platform(
         calls=calls,
         acd=acd,
         agi=agi,
+        ivr=ivr.service,
         dialer=dialer,
     )
 

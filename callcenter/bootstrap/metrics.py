@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 if TYPE_CHECKING:
+    from callcenter.acd.service import AcdService
     from callcenter.bootstrap import Platform
+    from callcenter.cluster.remote import RemoteAcd
 
 
 def _calls_by_state(platform: Platform) -> Counter[str]:
@@ -44,6 +47,87 @@ def _calls_by_state(platform: Platform) -> Counter[str]:
     return states
 
 
+@dataclass(frozen=True, slots=True)
+class _Today:
+    offered: int
+    answered: int
+    service_level: float | None
+    abandon_rate: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class _AcdPicture:
+    """The ACD figures /metrics shows, from the in-process ACD or the published pictures."""
+
+    queues: list[tuple[str, str, int, float]]  # name, line, waiting, longest wait
+    operators: Counter[tuple[str, str]]  # (state, line) -> operators
+    emergency: int
+    today: list[tuple[str, _Today]]  # line label ("all", "1"...) -> today's figures
+
+
+def _line_label(line: object) -> str:
+    return "all" if line is None else str(line)
+
+
+def _local_picture(acd: AcdService) -> _AcdPicture:
+    snapshot = acd.snapshot(None)
+    today = [
+        (
+            _line_label(item.line),
+            _Today(
+                item.today.offered,
+                item.today.answered,
+                item.today.service_level,
+                item.today.abandon_rate,
+            ),
+        )
+        for item in acd.metrics(datetime.now(UTC), [None, 1, 2, 3])
+    ]
+    return _AcdPicture(
+        queues=[
+            (q.name, str(q.support_line or ""), q.waiting, q.longest_wait_seconds)
+            for q in snapshot.queues
+        ],
+        operators=Counter((str(op.state), str(op.support_line)) for op in snapshot.operators),
+        emergency=int(bool(getattr(snapshot.emergency, "active", False))),
+        today=today,
+    )
+
+
+def _remote_picture(acd: RemoteAcd) -> _AcdPicture:
+    merged = acd.snapshot(None)
+    today = []
+    for row in merged["metrics"]:
+        figures = row["today"]
+        today.append(
+            (
+                _line_label(row["line"]),
+                _Today(
+                    int(figures.get("offered") or 0),
+                    int(figures.get("answered") or 0),
+                    figures.get("service_level"),
+                    figures.get("abandon_rate"),
+                ),
+            )
+        )
+    return _AcdPicture(
+        queues=[
+            (
+                str(q["name"]),
+                str(q.get("support_line") or ""),
+                int(q.get("waiting") or 0),
+                float(q.get("longest_wait_seconds") or 0.0),
+            )
+            for q in merged["queues"]
+        ],
+        operators=Counter(
+            (str(op.get("state")), str(op.get("support_line"))) for op in merged["operators"]
+        ),
+        emergency=int(bool(getattr(merged["emergency"], "active", False))),
+        today=today,
+    )
+
+
 class PlatformCollector(Collector):
     """Reads the platform's live state at scrape time."""
 
@@ -52,6 +136,8 @@ class PlatformCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         yield from self._calls()
+        yield from self._ivr()
+        yield from self._recordings()
         yield from self._agi()
         yield from self._ami()
         yield from self._acd()
@@ -100,6 +186,36 @@ class PlatformCollector(Collector):
             events.add_metric([name], count)
         yield events
 
+    def _ivr(self) -> Iterator[Metric]:
+        ivr = self.platform.ivr
+        if ivr is None:
+            return
+        yield GaugeMetricFamily(
+            "callcenter_ivr_sessions_active",
+            "Callers in the IVR now (FastAGI sessions of the ivr script)",
+            value=ivr.sessions_active,
+        )
+        yield CounterMetricFamily(
+            "callcenter_ivr_sessions", "IVR sessions started", value=ivr.sessions_total
+        )
+
+    def _recordings(self) -> Iterator[Metric]:
+        from callcenter.domain.recordings import RecordingState
+
+        counts = self.platform.recording_counts
+        if not counts:
+            return
+        yield GaugeMetricFamily(
+            "callcenter_recordings_pending",
+            "Recordings not yet complete: being recorded, or waiting for their file to close",
+            value=counts.get(RecordingState.RECORDING, 0),
+        )
+        yield GaugeMetricFamily(
+            "callcenter_recordings_missing",
+            "Recordings whose file never appeared or vanished (in the whole store)",
+            value=counts.get(RecordingState.MISSING, 0),
+        )
+
     def _agi(self) -> Iterator[Metric]:
         if self.platform.agi is None:
             return
@@ -143,12 +259,16 @@ class PlatformCollector(Collector):
 
     def _acd(self) -> Iterator[Metric]:
         from callcenter.acd.service import AcdService
+        from callcenter.cluster.remote import RemoteAcd
 
         acd = self.platform.acd
-        # an API node's ACD is the telephony nodes' (their own /metrics report it)
-        if not isinstance(acd, AcdService):
+        if isinstance(acd, AcdService):
+            picture = _local_picture(acd)
+        elif isinstance(acd, RemoteAcd):
+            # an API node: the live pictures the telephony nodes publish in PostgreSQL, merged
+            picture = _remote_picture(acd)
+        else:
             return
-        snapshot = acd.snapshot(None)
         waiting = GaugeMetricFamily(
             "callcenter_queue_callers_waiting",
             "Callers waiting per queue",
@@ -159,27 +279,20 @@ class PlatformCollector(Collector):
             "Longest wait of a caller in the queue now",
             labels=["queue", "line"],
         )
-        for queue in snapshot.queues:
-            line = str(queue.support_line or "")
-            waiting.add_metric([queue.name, line], queue.waiting)
-            longest.add_metric([queue.name, line], queue.longest_wait_seconds)
+        for name, line, count, wait in picture.queues:
+            waiting.add_metric([name, line], count)
+            longest.add_metric([name, line], wait)
         yield waiting
         yield longest
         operators = GaugeMetricFamily(
             "callcenter_operators", "Operators by state and support line", labels=["state", "line"]
         )
-        counted: Counter[tuple[str, str]] = Counter(
-            (str(op.state), str(op.support_line)) for op in snapshot.operators
-        )
-        for (state, line), count in sorted(counted.items()):
+        for (state, line), count in sorted(picture.operators.items()):
             operators.add_metric([state, line], count)
         yield operators
         yield GaugeMetricFamily(
-            "callcenter_emergency_mode",
-            "1 while emergency mode is on",
-            value=int(bool(getattr(snapshot.emergency, "active", False))),
+            "callcenter_emergency_mode", "1 while emergency mode is on", value=picture.emergency
         )
-        now = datetime.now(UTC)
         level = GaugeMetricFamily(
             "callcenter_service_level_ratio",
             "Share of today's answered calls answered within the target (40 s)",
@@ -194,9 +307,7 @@ class PlatformCollector(Collector):
         answered = GaugeMetricFamily(
             "callcenter_calls_answered_today", "Queue calls answered today", labels=["line"]
         )
-        for item in acd.metrics(now, [None, 1, 2, 3]):
-            label = "all" if item.line is None else str(item.line)
-            today = item.today
+        for label, today in picture.today:
             offered.add_metric([label], today.offered)
             answered.add_metric([label], today.answered)
             if today.service_level is not None:

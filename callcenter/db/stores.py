@@ -1417,6 +1417,10 @@ class SqlRecordingsStore:
     ) -> list[m.RecordingAccessLog]:
         return await recordings.access_log(self._session, recording_id, limit=limit)
 
+    @_translated
+    async def count_in_states(self, states: Sequence[RecordingState]) -> dict[RecordingState, int]:
+        return await recordings.count_in_states(self._session, states)
+
 
 class SqlRemindersStore:
     def __init__(self, session: AsyncSession) -> None:

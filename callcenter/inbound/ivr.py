@@ -179,6 +179,8 @@ class IvrService:
         self._speech_dir = speech_dir
         self._lookup_timeout = lookup_timeout
         self._on_outcome = on_outcome
+        self.sessions_active = 0  # callers in the IVR now (for /metrics)
+        self.sessions_total = 0
 
     def enable_voice(self, reader: MeterReadingRecognizer, speech_dir: Path) -> None:
         """Take readings by voice from now on (the recogniser loads after the service exists)."""
@@ -194,7 +196,12 @@ class IvrService:
 
     async def handle(self, channel: CallChannel) -> None:
         """The FastAGI handler for the "ivr" script."""
-        await self.serve(channel)
+        self.sessions_active += 1
+        self.sessions_total += 1
+        try:
+            await self.serve(channel)
+        finally:
+            self.sessions_active -= 1
 
     async def serve(self, channel: CallChannel) -> IvrOutcome:
         started = self._clock()

@@ -804,6 +804,10 @@ class RecordingsStore(Protocol):
         self, recording_id: uuid.UUID, *, limit: int = 100
     ) -> Sequence[RecordingAccessLog]: ...
 
+    async def count_in_states(
+        self, states: Sequence[RecordingState]
+    ) -> dict[RecordingState, int]: ...
+
 
 class RemindersStore(Protocol):
     """`callcenter.db.repositories.reminders` bound to the transaction."""

@@ -67,6 +67,9 @@ async def test_metrics_move_with_demo_traffic(tmp_path: Path) -> None:
             "callcenter_queue_callers_waiting",
             "callcenter_operators",
             "callcenter_calls_offered_today",
+            "callcenter_ivr_sessions_active",
+            "callcenter_recordings_pending",
+            "callcenter_recordings_missing",
         ):
             assert expected in names, expected
         # no call id or phone number ever becomes a label
@@ -95,6 +98,8 @@ async def test_metrics_move_with_demo_traffic(tmp_path: Path) -> None:
                 > _total(first, "callcenter_ami_events_total")
                 and _total(later, "callcenter_journal_batches_total")
                 > _total(first, "callcenter_journal_batches_total")
+                and _total(later, "callcenter_ivr_sessions_total")
+                > _total(first, "callcenter_ivr_sessions_total")
             ):
                 await asyncio.sleep(1)  # scraping like Prometheus does
                 later = _samples((await http.get("/metrics")).text)

@@ -143,6 +143,9 @@ async def test_every_metric_on_the_dashboard_is_exported(tmp_path: Path) -> None
     # the list: each of these families is charted
     for family in (
         "callcenter_calls_in_progress",
+        "callcenter_ivr_sessions_active",
+        "callcenter_recordings_pending",
+        "callcenter_recordings_missing",
         "callcenter_agi_turnaround_seconds_bucket",
         "callcenter_agi_sessions_refused_total",
         "callcenter_ami_connected",

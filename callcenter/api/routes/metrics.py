@@ -12,4 +12,5 @@ router = APIRouter(tags=["health"])
 
 @router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)
 async def metrics(platform: PlatformDep) -> Response:
+    await platform.refresh_metrics()
     return Response(platform.metrics_text(), media_type=CONTENT_TYPE_LATEST)

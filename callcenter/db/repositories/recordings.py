@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, false, or_, select, union, update
+from sqlalchemy import ColumnElement, Row, Select, false, func, or_, select, union, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from callcenter.db.models import (
@@ -351,3 +351,16 @@ async def access_log(
         .limit(limit)
     )
     return list(await session.scalars(stmt))
+
+
+async def count_in_states(
+    session: AsyncSession, states: Sequence[RecordingState]
+) -> dict[RecordingState, int]:
+    """How many recordings are in each of `states` (an indexed count, for /metrics)."""
+    rows = await session.execute(
+        select(Recording.state, func.count())
+        .where(Recording.state.in_(list(states)))
+        .group_by(Recording.state)
+    )
+    found = {RecordingState(state): int(count) for state, count in rows.all()}
+    return {state: found.get(state, 0) for state in states}
