@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -115,12 +116,7 @@ async def _serve_telephony(settings: Settings) -> None:
             lifespan="off",
         )
     )
-    listener = asyncio.create_task(http.serve(), name="telephony-http")
-    log.info(
-        "telephony node /metrics and /health on http://%s:%s",
-        settings.http_host,
-        settings.telephony_http_port,
-    )
+    listener = asyncio.create_task(_serve_node_http(http), name="telephony-http")
     try:
         await stop.wait()
     finally:
@@ -135,6 +131,26 @@ class _NodeHttpServer(uvicorn.Server):
 
     def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
         return contextlib.nullcontext()
+
+
+async def _serve_node_http(http: _NodeHttpServer) -> None:
+    """Serve the node's /metrics and /health. A port already taken must not stop the calls:
+    it is logged, and the probes (which then cannot connect) say the rest."""
+    host, port = http.config.host, http.config.port
+    try:
+        sock = socket.create_server((host, port), reuse_port=False)
+    except OSError as exc:
+        log.error(
+            "telephony node: /metrics and /health are off: cannot listen on %s:%s (%s)",
+            host,
+            port,
+            exc,
+        )
+        return
+    bound = sock.getsockname()
+    log.info("telephony node /metrics and /health on http://%s:%s", bound[0], bound[1])
+    with sock:
+        await http.serve(sockets=[sock])
 
 
 async def _serve(settings: Settings, role: Role) -> None:

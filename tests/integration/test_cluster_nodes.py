@@ -266,6 +266,7 @@ async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
         CALLCENTER_AGI_PORT=str(free_port()),
         CALLCENTER_AMI_PORT=str(free_port()),
         CALLCENTER_HTTP_PORT="0",
+        CALLCENTER_TELEPHONY_HTTP_PORT=str(node_port := free_port()),
         CALLCENTER_LOG_LEVEL="INFO",
     )
     async with running(["serve"], cwd=tmp_path, env=env, ready=UVICORN_PORT) as served:
@@ -284,6 +285,19 @@ async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
 
             # the API process sees the telephony process's PBX link through PostgreSQL
             await until(pbx_connected, within=60, what="the telephony role's PBX link")
+            # each role answers its own probes; the telephony role on its own port
+            api_ready = await client.get("/health/ready")
+            assert api_ready.status_code == 200, api_ready.text
+            assert set(api_ready.json()["checks"]) == {"database"}
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{node_port}") as node:
+
+                async def node_ready() -> bool:
+                    return (await node.get("/health/ready")).status_code == 200
+
+                await until(node_ready, within=30, what="the telephony role ready")
+                checks = (await node.get("/health/ready")).json()["checks"]
+                assert set(checks) == {"database", "pbx", "fastagi", "journal"}
+                assert "callcenter_ami_connected 1.0" in (await node.get("/metrics")).text
             os.kill(children["telephony"], signal.SIGKILL)
 
             def restarted() -> int | None:
