@@ -487,8 +487,8 @@ class CallTracker:
     e.g. {"88001000000"} / {"ivr"}. Ended calls are remembered for late events for
     `closed_window` after they end, event keys for de-duplication for `key_window` after they
     were seen (times are the events' own); `max_closed` and `max_keys` cap both in case traffic
-    runs far above plan. At 2 calls/s that is ~600 ended calls and ~90,000 keys, reached
-    5 minutes after start.
+    runs far above plan. At 2 calls/s (~100 events a call) that is ~600 ended calls and
+    ~60,000 keys, reached 5 minutes after start.
     """
 
     def __init__(
