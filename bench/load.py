@@ -550,6 +550,7 @@ async def drive(
     turnaround0 = await scrape_turnaround(metrics_url)
     tap.on = True
     cpu0, wall0 = process_cpu(telephony_pid), time.perf_counter()
+    load_before = os.getloadavg()[0]
     gap = 1.0 / args.rate
     most_late = 0.0
     for serial in range(total_calls):
@@ -595,6 +596,7 @@ async def drive(
         await asyncio.sleep(0.5)
     wall = time.perf_counter() - wall0
     cpu = process_cpu(telephony_pid) - cpu0
+    load_after = os.getloadavg()[0]
     got = await journal_rows(factory, first_id)
     lost = sum((expected - got).values())
     dup = sum((got - expected).values())
@@ -665,6 +667,11 @@ async def drive(
             f"ami: the simulator wrote {len(tap.frames)} event frames to the telephony role,"
             f" {want} journal-worthy; journaled {journaled}"
             f" ({journaled / wall:.0f}/s over {wall:.1f} s); lost {lost}, dup {dup}"
+        )
+        print(
+            f"machine: {os.cpu_count()} cores, load average {load_before:.1f} when the calls"
+            f" started, {load_after:.1f} after the journal caught up (everything else on the"
+            " machine competes with the roles and the generator for those cores)"
         )
         print(
             f"cpu: telephony role {cpu:.1f} s over {wall:.1f} s"
