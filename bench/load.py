@@ -27,7 +27,7 @@ Measured:
 * calls_per_s: the rate the generator achieved; a `generator:` line says whether it kept up
   with `--rate` (the figures are for the rate placed, not the rate asked, when it did not).
 * events_per_s: AMI events journaled in PostgreSQL per second, from the first call until the
-  journal caught up with the last event.
+  journal caught up with the last event (or the bench stopped waiting: `--catch-up`).
 * cpu_ms_per_call: CPU time (user + system) of the telephony process over the same window,
   per call placed.
 * lost / dup: every AMI event frame the simulator wrote to the telephony role is recorded;
@@ -46,6 +46,7 @@ Nothing is asserted: the figures are for reading.
 
     .venv/bin/python -m bench.load [--rate 50] [--duration 180] [--sessions 1000]
         [--time-scale 0.2] [--operators N] [--storm 60] [--storm-concurrency 30]
+        [--catch-up 600] [--profile FILE]
 """
 
 from __future__ import annotations
