@@ -612,6 +612,11 @@ async def drive(
         await asyncio.sleep(0.5)
     wall = time.perf_counter() - wall0
     still_pending = await scrape_gauge(metrics_url, "callcenter_journal_pending_events")
+    # what would explain lost or duplicated events: the AMI link dropped (a Pong not read in
+    # time on a starved loop), frames shed by a full event buffer, a journal backlog trimmed
+    logins = await scrape_gauge(metrics_url, "callcenter_ami_connections_total")
+    shed = await scrape_gauge(metrics_url, "callcenter_ami_events_dropped_total")
+    trimmed = await scrape_gauge(metrics_url, "callcenter_journal_dropped_events_total")
     cpu = process_cpu(telephony_pid) - cpu0
     load_after = os.getloadavg()[0]
     got = await journal_rows(factory, first_id)
@@ -685,7 +690,9 @@ async def drive(
             f" {want} journal-worthy; journaled {journaled}"
             f" ({journaled / wall:.0f}/s over {wall:.1f} s); lost {lost}, dup {dup};"
             f" {still_pending:.0f} still pending in the telephony role when the bench stopped"
-            " waiting (counted as lost)"
+            " waiting (counted as lost); the AMI link logged in"
+            f" {logins:.0f} time(s) (more than once: it dropped and reconnected), {shed:.0f}"
+            f" frames shed by the event buffer, {trimmed:.0f} trimmed from the journal backlog"
         )
         print(
             f"machine: {os.cpu_count()} cores, load average {load_before:.1f} when the calls"
