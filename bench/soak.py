@@ -11,7 +11,7 @@ migrates and seeds it, then starts two processes:
 * the platform: `callcenter serve` (SOAK_SERVE_ARGS, default `serve`: on PostgreSQL the
   telephony and API roles as two supervised processes) with CALLCENTER_AMI_HOST pointing at
   the generator, so the built-in simulator and its demo traffic are not started at all. The
-  soak reads the telephony role's own /metrics (CALLCENTER_TELEPHONY_HTTP_PORT) to see its
+  soak reads the telephony role's own /metrics (CALLCENTER_METRICS_PORT) to see its
   AMI link come up and to count events.
 
 Every SOAK_SAMPLE_SECONDS (default 5) it samples the resident memory (/proc/PID/status VmRSS)
@@ -355,7 +355,7 @@ def run(minutes: float) -> int:
             CALLCENTER_AGI_PORT=str(agi_port),
             CALLCENTER_HTTP_HOST="127.0.0.1",
             CALLCENTER_HTTP_PORT=str(http_port),
-            CALLCENTER_TELEPHONY_HTTP_PORT=str(node_port),
+            CALLCENTER_METRICS_PORT=str(node_port),
             CALLCENTER_RECORDINGS_DIR=str(Path(tmp) / "recordings"),
             CALLCENTER_FLOWS_DIR=str(REPO / "ivr_flows"),
             CALLCENTER_PROMPTS_CACHE_DIR=str(REPO / "var" / "prompts"),

@@ -94,8 +94,9 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
-    # the telephony role's own small HTTP listener (/metrics, /health) on http_host
-    telephony_http_port: int = Field(default=8081, ge=0, le=65535)
+    # the telephony role has no HTTP API: it serves /metrics and the /health probes on this
+    # port (0: not served)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     # readiness: a telephony node whose journal lags more than this is not ready
     health_max_journal_lag_seconds: float = Field(default=30.0, gt=0)
     http_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

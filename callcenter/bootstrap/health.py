@@ -101,3 +101,29 @@ def _telephony_checks(platform: Platform, now: datetime) -> list[Check]:
             )
         )
     return checks
+
+
+def readiness_body(found: Readiness) -> dict[str, object]:
+    """`/health/ready`'s JSON (the API routes and the telephony role's listener)."""
+    return {
+        "status": "ready" if found.ready else "unready",
+        "role": found.role,
+        "reasons": found.reasons,
+        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in found.checks},
+    }
+
+
+async def health_probe(platform: Platform, path: str) -> tuple[int, dict[str, object]] | None:
+    """The probes of a process without the HTTP API (the telephony role's metrics port):
+    `/health/live`, `/health/ready`, and `/health` (ready's checks; 503 only when the
+    database is down, as on the API). None: not a probe path."""
+    if path == "/health/live":
+        return 200, {"status": "alive", "role": platform.role}
+    if path not in ("/health", "/health/ready"):
+        return None
+    found = await readiness(platform)
+    body = readiness_body(found)
+    if path == "/health/ready":
+        return (200 if found.ready else 503), body
+    database_ok = all(c.ok for c in found.checks if c.name == "database")
+    return (200 if database_ok else 503), body

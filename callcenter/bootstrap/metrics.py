@@ -8,8 +8,8 @@ process's default registry (`callcenter.asterisk.agi_metrics`, `callcenter.api.m
 
 Each role process answers for itself (its own registry, its own `/metrics`), which is how
 several processes stay correct without prometheus-client's multiprocess files: the API role
-serves `/metrics` on its HTTP port, the telephony role on its own small listener
-(`CALLCENTER_TELEPHONY_HTTP_PORT`, `callcenter.api.node_app`).
+serves `/metrics` on its HTTP port, the telephony role on `CALLCENTER_METRICS_PORT`
+(`callcenter.bootstrap.metrics_http`).
 No label carries a call id or a phone number: labels are queues, lines, states, campaigns.
 """
 

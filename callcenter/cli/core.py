@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -94,6 +93,8 @@ async def _serve_telephony(settings: Settings) -> None:
     import signal
 
     from callcenter.bootstrap import build_platform
+    from callcenter.bootstrap.health import health_probe
+    from callcenter.bootstrap.metrics_http import MetricsServer
 
     await _check_database(settings)
     platform = build_platform(settings, role="telephony")
@@ -102,55 +103,24 @@ async def _serve_telephony(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await platform.start()
-    log.info("telephony node %s (site %s) running", settings.node, settings.site)
-    # /metrics and /health of this node (it serves no people: that is the API role)
-    from callcenter.api.node_app import create_node_app
-
-    http = _NodeHttpServer(
-        uvicorn.Config(
-            create_node_app(platform),
-            host=settings.http_host,
-            port=settings.telephony_http_port,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
+    metrics: MetricsServer | None = None
+    if settings.metrics_port:
+        metrics = MetricsServer(
+            platform.metrics_text,
+            settings.http_host,
+            settings.metrics_port,
+            refresh=platform.refresh_metrics,
+            health=partial(health_probe, platform),
         )
-    )
-    listener = asyncio.create_task(_serve_node_http(http), name="telephony-http")
+        await metrics.start()
+        log.info("metrics on http://%s:%s/metrics", settings.http_host, metrics.port)
+    log.info("telephony node %s (site %s) running", settings.node, settings.site)
     try:
         await stop.wait()
     finally:
-        http.should_exit = True
-        with contextlib.suppress(Exception):
-            await listener
+        if metrics is not None:
+            await metrics.stop()
         await platform.stop()
-
-
-class _NodeHttpServer(uvicorn.Server):
-    """uvicorn beside the telephony node: the node's own signal handlers stop both."""
-
-    def capture_signals(self) -> contextlib.nullcontext[None]:  # type: ignore[override]
-        return contextlib.nullcontext()
-
-
-async def _serve_node_http(http: _NodeHttpServer) -> None:
-    """Serve the node's /metrics and /health. A port already taken must not stop the calls:
-    it is logged, and the probes (which then cannot connect) say the rest."""
-    host, port = http.config.host, http.config.port
-    try:
-        sock = socket.create_server((host, port), reuse_port=False)
-    except OSError as exc:
-        log.error(
-            "telephony node: /metrics and /health are off: cannot listen on %s:%s (%s)",
-            host,
-            port,
-            exc,
-        )
-        return
-    bound = sock.getsockname()
-    log.info("telephony node /metrics and /health on http://%s:%s", bound[0], bound[1])
-    with sock:
-        await http.serve(sockets=[sock])
 
 
 async def _serve(settings: Settings, role: Role) -> None:

@@ -2,15 +2,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from callcenter.api.app import create_app
-from callcenter.api.node_app import create_node_app
 from callcenter.asterisk.agi import AgiServer
 from callcenter.bootstrap import Platform
+from callcenter.bootstrap.health import health_probe
+from callcenter.bootstrap.metrics_http import MetricsServer
 from callcenter.calls.records import CallEvents
 from callcenter.config import load_settings
 from callcenter.db.engine import create_engine, create_session_factory
@@ -123,7 +125,8 @@ async def telephony(
     engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], database_url: str
 ) -> AsyncIterator[tuple[Platform, FakeLink, httpx.AsyncClient]]:
     """A telephony node (journal, FastAGI listening, a PBX link the test controls) behind
-    the node's own HTTP app, with a 30 s journal lag limit."""
+    its metrics port (a real socket, as `serve --role telephony` runs it), with a 30 s
+    journal lag limit."""
     link = FakeLink(PbxState.CONNECTED)
     agi = AgiServer(port=0)
     await agi.start()
@@ -136,13 +139,19 @@ async def telephony(
         agi=agi,
         role="telephony",
     )
-    app = create_node_app(platform)
+    server = MetricsServer(
+        platform.metrics_text,
+        "127.0.0.1",
+        0,
+        refresh=platform.refresh_metrics,
+        health=partial(health_probe, platform),
+    )
+    await server.start()
     try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://node"
-        ) as c:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as c:
             yield platform, link, c
     finally:
+        await server.stop()
         await agi.stop(grace=0.1)
 
 

@@ -266,7 +266,7 @@ async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
         CALLCENTER_AGI_PORT=str(free_port()),
         CALLCENTER_AMI_PORT=str(free_port()),
         CALLCENTER_HTTP_PORT="0",
-        CALLCENTER_TELEPHONY_HTTP_PORT=str(node_port := free_port()),
+        CALLCENTER_METRICS_PORT=str(node_port := free_port()),
         CALLCENTER_LOG_LEVEL="INFO",
     )
     async with running(["serve"], cwd=tmp_path, env=env, ready=UVICORN_PORT) as served:

@@ -50,9 +50,7 @@ class Running:
 async def running(
     args: list[str], *, cwd: Path, env: dict[str, str], ready: re.Pattern[bytes], within: float = 90
 ) -> AsyncIterator[Running]:
-    """Start `python -m callcenter ARGS`; yield once its output matches `ready`. A telephony
-    role's own HTTP listener gets a free port unless the test names one."""
-    env = {"CALLCENTER_TELEPHONY_HTTP_PORT": "0", **env}
+    """Start `python -m callcenter ARGS`; yield once its output matches `ready`."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Response, status
 from callcenter import __version__
 from callcenter.api.deps import PlatformDep
 from callcenter.api.schemas import DatabaseHealth, HealthOut, PbxHealth
-from callcenter.bootstrap.health import readiness
+from callcenter.bootstrap.health import readiness, readiness_body
 from callcenter.ports.pbx import PbxState
 
 router = APIRouter(tags=["health"])
@@ -60,9 +60,4 @@ async def ready(platform: PlatformDep, response: Response) -> dict[str, object]:
     found = await readiness(platform)
     if not found.ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    return {
-        "status": "ready" if found.ready else "unready",
-        "role": found.role,
-        "reasons": found.reasons,
-        "checks": {c.name: {"ok": c.ok, "detail": c.detail} for c in found.checks},
-    }
+    return readiness_body(found)
