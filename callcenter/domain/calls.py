@@ -624,6 +624,19 @@ class CallTracker:
     def open_linkedids(self) -> frozenset[str]:
         return frozenset(self._open)
 
+    def open_channels(self) -> frozenset[str]:
+        """The names and uniqueids of the live channels of the calls in progress: what call
+        control may name, so a cluster knows whose Asterisk has a channel."""
+        found: set[str] = set()
+        for call in self._open.values():
+            for channel in call.channels.values():
+                if channel.hung_up:
+                    continue
+                found.add(channel.uniqueid)
+                if channel.name:
+                    found.add(channel.name)
+        return frozenset(found)
+
     # --- finding the call -----------------------------------------------------------------
 
     def _lookup(self, linkedid: str) -> _Call | None:

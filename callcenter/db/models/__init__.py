@@ -10,6 +10,7 @@ from callcenter.db.models.cluster import (
     EmergencySwitch,
     NodeRequest,
     QueueCallbackRow,
+    RedialJobRow,
 )
 from callcenter.db.models.customers import Customer, CustomerPhone, Locality
 from callcenter.db.models.grid_applications import GridApplication
@@ -71,6 +72,7 @@ __all__ = [
     "QueueMember",
     "Recording",
     "RecordingAccessLog",
+    "RedialJobRow",
     "Reminder",
     "ReportCallBucket",
     "ReportCallDay",
