@@ -222,9 +222,10 @@ class TelephonyNode:
                 self.acd.feed.wait(published, self._heartbeat_seconds)
             )
             call_changed = asyncio.ensure_future(self._calls_changed.wait())
-            await asyncio.wait({acd_changed, call_changed}, return_when=asyncio.FIRST_COMPLETED)
-            call_changed.cancel()
-            if not acd_changed.done():
+            try:
+                await asyncio.wait({acd_changed, call_changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                call_changed.cancel()
                 acd_changed.cancel()
             version = self.acd.feed.version
             self._calls_changed.clear()
