@@ -178,8 +178,8 @@ async def test_call_control_goes_to_the_telephony_node_that_has_the_channel(
 ) -> None:
     base = base_env(cluster_db, tmp_path)
     async with AsyncExitStack() as stack:
-        await start_site(stack, base, tmp_path, "main", "live-main.yaml")
-        await start_site(stack, base, tmp_path, "branch", "live-branch.yaml")
+        await start_site(stack, base, tmp_path, "main", "long-main.yaml")
+        await start_site(stack, base, tmp_path, "branch", "long-branch.yaml")
         api = await start_api(stack, base, tmp_path)
         http = await stack.enter_async_context(httpx.AsyncClient(base_url=api.base_url))
         supervisor = {"Authorization": f"Bearer {await token(http, 'supervisor', 'supervisor')}"}
@@ -189,22 +189,21 @@ async def test_call_control_goes_to_the_telephony_node_that_has_the_channel(
         # unique per Asterisk: both may have a PJSIP/101-00000006)
         async def talking_on_both() -> dict[str, dict[str, Any]] | None:
             pictures = await published(cluster_db)
+            # ... which the supervisor's live list on the API node shows
+            reply = await http.get("/api/v1/me/calls/live", headers=supervisor)
+            listed = {c["linkedid"]: c["operator_channel"] for c in reply.json()}
             found: dict[str, dict[str, Any]] = {}
             for name, picture in pictures.items():
                 others = {c for n, p in pictures.items() if n != name for c in p["channels"]}
                 for call in picture.get("calls") or []:
                     for leg in call["legs"]:
                         talking = leg["answered_at"] and not leg["ended_at"]
-                        if talking and leg["channel"] not in others:
+                        shown = listed.get(call["linkedid"]) == leg["channel"]
+                        if talking and shown and leg["channel"] not in others:
                             found.setdefault(name, {**call, "channel": leg["channel"]})
             return found if set(found) == {"tel-main", "tel-branch"} else None
 
         calls = await until(talking_on_both, within=120, what="a talking call at both sites")
-        # the supervisor's live list on the API node has both
-        reply = await http.get("/api/v1/me/calls/live", headers=supervisor)
-        listed = {c["linkedid"]: c for c in reply.json()}
-        for call in calls.values():
-            assert listed[call["linkedid"]]["operator_channel"] == call["channel"]
         for node in ("tel-branch", "tel-main"):
             channel = calls[node]["channel"]
             reply = await http.post(f"/api/v1/me/calls/{channel}/hangup", headers=supervisor)
