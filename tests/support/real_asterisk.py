@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import numpy as np
+
 from callcenter.asterisk.conf_render import AsteriskConfValues, render_conf
 from tests.support.tones import RATE, alaw, sine
 
@@ -252,11 +254,22 @@ class Speak:
 class Tone:
     """A steady sine of `frequency` Hz for `seconds` (peak `level` of full scale), sent as
     G.711 A-law RTP from a capture written for the test (see `write_tone_capture`); plays in
-    the background, so follow it with a Pause at least as long."""
+    the background, so follow it with a Pause at least as long as `duration`.
+
+    `silence_before` and `silence_after` send RTP silence around it, as a phone without
+    silence suppression does all call long. A party that sends nothing between captures is
+    not what MixMonitor expects: while neither leg carries audio it writes nothing, and the
+    file comes out shorter than the call."""
 
     frequency: float
     seconds: float
     level: float = 0.3
+    silence_before: float = 0.0
+    silence_after: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.silence_before + self.seconds + self.silence_after
 
 
 CallerStep = Pause | Keys | Speak | Tone
@@ -334,7 +347,15 @@ def write_tone_capture(target: Path, tone: Tone, *, order: int) -> None:
     capture's own addresses and ports are replaced), at the capture's pace. The framing is
     the one of SIPp's own g711a.pcap: Ethernet, IPv4 without options, UDP. Sequence numbers
     and timestamps follow those of lower `order`, as `write_dtmf_capture` numbers keys."""
-    payload = alaw(sine(tone.frequency, tone.seconds, level=tone.level))
+    payload = alaw(
+        np.concatenate(
+            [
+                np.zeros(round(tone.silence_before * RATE)),
+                sine(tone.frequency, tone.seconds, level=tone.level),
+                np.zeros(round(tone.silence_after * RATE)),
+            ]
+        )
+    )
     size = round(_PTIME * RATE)
     ssrc = 0x70000000 + order
     records = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
