@@ -106,8 +106,8 @@ class PredictiveSettings:
     # (target - window rate) / target: an integral controller, so a biased model still lands
     # on the target
     feedback_seconds: float = 900.0
-    min_gain: float = 0.2
-    max_gain: float = 5.0
+    min_gain: float = 0.04
+    max_gain: float = 1.0
     # the window keeps room for this many abandons below the ceiling: the model's tail is
     # thinner than the real one (answers and free operators are not quite independent)
     ceiling_margin_abandons: float = 2.5
@@ -123,7 +123,7 @@ class PredictiveSettings:
     warmup_dials: int = 100
     # a call is placed while its own expected abandons per expected live answer stay within
     # this multiple of the allowed share (the feedback gain scales it further)
-    marginal_factor: float = 0.3
+    marginal_factor: float = 1.5
     # with fewer abandons than this left below the ceiling (after the margin) the extra
     # calls fade out in proportion
     room_fade_abandons: float = 4.0
