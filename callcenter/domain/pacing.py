@@ -12,26 +12,33 @@ drifting answer rate is followed within minutes) and a call already ringing for 
 live with the conditional chance p S_live(e) / (p S_live(e) + (1 - p) S_other(e)) (S: the
 observed share of live answers / other fates still unresolved after e seconds; a call ringing
 for long is mostly going to ring out). The operators free to take them are K = ready + a
-Bernoulli per busy operator: the chance q_i that operator i, busy for e_i s, finishes within
-the connect time + grace (from the empirical distribution of handle times, conditional on
-e_i), times the observed share of calls after which an operator comes back ready rather than
-pausing. The expected abandons are E[(L + w - K)+] (w: live answers already waiting), and the
-pacer places the largest n whose expected abandons stay within a share s of the expected
-live answers E[L] + w.
+Bernoulli per busy operator: the chance q_i that operator i finishes within the connect time
++ grace, times the observed share of calls after which an operator comes back ready rather
+than pausing. q_i comes from the empirical distributions, conditional on how long i has been
+at it: of wrap-up (8-25 s, say) for an operator in wrap-up, of talk (+ a typical wrap-up) for
+one still talking, or of the whole handle time when the caller does not tell wrap-up apart.
+The expected abandons are E[(L + w - K)+] (w: live answers already waiting). The pacer adds
+calls one at a time while each call's own expected abandons (the increase of that
+expectation) per live answer it brings stay within `marginal_factor` x the allowed share s:
+the marginal rule, which spends the budget where an extra call costs little rather than
+letting the calls already pending use it up.
 
 The share s is set by a feedback on the rolling window (one hour): it starts at
 `start_share` x target while the window has too few live answers to judge, then an integral
 controller multiplies the target (2.5 % by default) by a gain (`min_gain`..`max_gain`) that
-rises while the window's measured abandon rate is below the target and falls while above
-(a model that is biased either way still lands on the target). Between the target and the
-ceiling (3 %) the share fades out, and the ceiling itself is guarded by a chance
-constraint: the calls pending may abandon more than the window's room below the ceiling
-(less `ceiling_margin_abandons`, since abandons come in bursts the independence model
-underrates) only with `ceiling_risk` chance. With s = 0 the rule places exactly the calls
-that every operator ready now can take, so the predictive mode never dials less than the
-progressive one. A list running out needs nothing special: `max_new` (the contacts due)
-bounds each decision, and what is placed near the end follows the same budget as any other
-call.
+falls while the window's measured abandon rate is above the target and rises back while
+below. Between the target and the ceiling (3 %) the share fades out, and the ceiling itself
+is guarded by a chance constraint: the calls pending may abandon more than the window's room
+below the ceiling (less `ceiling_margin_abandons`, since abandons come in bursts the
+independence model underrates) only with `ceiling_risk` chance. The room is the smaller of
+the window's now and as it will be in `look_ahead_seconds` (the hour's oldest live answers
+leave it, raising its rate with no new abandon), and the extra calls fade out as the room
+shrinks below `room_fade_abandons` rather than stopping dead when it is gone: a pacer that
+dials hard until the limit and then only progressively loses more talk time than it gains.
+With s = 0 the rule places exactly the calls that every operator ready now can take, so the
+predictive mode never dials less than the progressive one. A list running out needs nothing
+special: `max_new` (the contacts due) bounds each decision, and what is placed near the end
+follows the same budget as any other call (never more than an endless list would get).
 """
 
 from __future__ import annotations
@@ -564,11 +571,20 @@ def predictive_calls(
         threshold *= min(1.0, max(0.0, room) / settings.room_fade_abandons)
     n = 0
     floor = min(limit, progressive_calls(operators, calls))
+    # until the window can be judged (a new campaign) the budget is the average share of
+    # all the calls pending: the marginal rule's allowance is set by the feedback, which has
+    # nothing to go on yet
+    starting = window.live < settings.min_live_for_feedback
     current = _expected_excess(pmf, mean, waiting, free_pmf)
     while n < limit:
         nxt = _add_bernoulli(pmf, p)
         value = _expected_excess(nxt, mean + p, waiting, free_pmf)
-        if n >= floor and (value - current > threshold * p + _EPSILON or risky(nxt)):
+        if starting:
+            lives = mean + p + waiting
+            too_many = value > allowed * lives + _EPSILON
+        else:
+            too_many = value - current > threshold * p + _EPSILON
+        if n >= floor and (too_many or risky(nxt)):
             break
         n, pmf, mean, current = n + 1, nxt, mean + p, value
     lives = mean + waiting
