@@ -69,6 +69,14 @@ class SavedReportIn(BaseModel):
     )
 
 
+class ReportRunIn(BaseModel):
+    """A report definition (as saved ones) to run once without saving it."""
+
+    definition: dict[str, Any]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"definition": _DEFINITION_EXAMPLE}]})
+
+
 class SavedReportOut(BaseModel):
     id: int
     name: str
