@@ -4,6 +4,7 @@ records themselves, and saved report definitions."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from callcenter.db.models import (
     ReportCallBucket,
     ReportCallDay,
     ReportCallQuarter,
+    ReportIntervalTotal,
     ReportLineBucket,
     ReportOperatorBucket,
     ReportOperatorDay,
@@ -40,6 +42,7 @@ from callcenter.domain.report_metrics import (
 from callcenter.ports.reports import (
     AppealTransition,
     CampaignResult,
+    Filters,
     GroupRow,
     IvrNodeStats,
     SavedReportRecord,
@@ -167,6 +170,9 @@ class SqlReportStore:
     # ------------------------------------------------------------------ summary
 
     async def summary(self, query: SummaryQuery) -> list[GroupRow]:
+        if _from_totals(query):
+            async with self._sessions() as session:
+                return await self._interval_totals(session, query)
         async with self._sessions() as session:
             rows = await self._call_rows(session, query)
             if set(query.group_by) <= STATE_DIMENSIONS and not query.filters.call_only:
@@ -174,6 +180,31 @@ class SqlReportStore:
             result = list(rows.values())
             await self._label(session, result)
         return result
+
+    async def _interval_totals(self, session: AsyncSession, query: SummaryQuery) -> list[GroupRow]:
+        """The whole centre by interval (or the period's total) from one row per 15 minutes:
+        the same sums as the per-queue and per-line rows, already added up."""
+        lo, hi = _bounds(query)
+        t = ReportIntervalTotal.__table__.c
+        sums = [t[name] for name in _TOTAL_SUMS]
+        sums.append(t[within_column(query.sla_seconds)])
+        by_interval = bool(query.group_by)
+        step = query.interval.seconds
+        stmt: sa.Select[Any]
+        if by_interval and step == rollup.BUCKET and query.utc_offset_seconds % step == 0:
+            # a 15-minute interval is a bucket: the rows as they are, in the index's order
+            stmt = sa.select(t.bucket, *sums).order_by(t.bucket)
+        else:
+            key = [_interval_key(t.bucket, query)] if by_interval else []
+            stmt = sa.select(*key, *(sa.func.sum(c) for c in sums))
+            if key:
+                stmt = stmt.group_by(*key).order_by(*key)
+        stmt = stmt.where(t.bucket >= lo, t.bucket < hi)
+        records = (await session.execute(stmt)).all()
+        if not by_interval:
+            return [GroupRow({}, _totals(records[0] if records else ()))]
+        interval = Dimension.INTERVAL
+        return [GroupRow({interval: int(r[0])}, _totals(r[1:])) for r in records]
 
     async def _call_rows(
         self, session: AsyncSession, query: SummaryQuery
@@ -491,6 +522,46 @@ class SqlReportStore:
                 sa.delete(SavedReport).where(SavedReport.id == report_id)
             )
             return bool(getattr(result, "rowcount", 0))
+
+
+# the interval totals' columns in `Totals`' order (the threshold's count is the last one read)
+_TOTAL_SUMS = (*_CALL_SUMS, "busy_seconds", "ready_seconds", "wrap_seconds")
+
+
+def _from_totals(query: SummaryQuery) -> bool:
+    """Reports the interval totals can answer: by interval or in total, for the whole centre
+    (a filter or another grouping needs the per-queue, per-line or per-operator rows)."""
+    return query.group_by in ((), (Dimension.INTERVAL,)) and query.filters == Filters()
+
+
+def _totals(row: Sequence[Any]) -> Totals:
+    """`Totals` of an interval totals row (sums: None where the period had no rows)."""
+    if not row or row[0] is None:
+        return Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0)
+    (calls, inbound, outbound, offered, answered, abandoned, wait, talk_count, talk, ivr_closed,
+     operator_closed, transferred, ivr_count, ivr, in_progress, busy, ready, wrap,
+     within) = row  # fmt: skip
+    return Totals(
+        calls=int(calls),
+        inbound=int(inbound),
+        outbound=int(outbound),
+        offered=int(offered),
+        answered=int(answered),
+        abandoned=int(abandoned),
+        answered_within_sla=int(within),
+        wait_answered_seconds=float(wait),
+        talk_count=int(talk_count),
+        talk_seconds=float(talk),
+        ivr_closed=int(ivr_closed),
+        operator_closed=int(operator_closed),
+        transferred=int(transferred),
+        ivr_count=int(ivr_count),
+        ivr_seconds=float(ivr),
+        in_progress=int(in_progress),
+        busy_seconds=float(busy),
+        ready_seconds=float(ready),
+        wrap_seconds=float(wrap),
+    )
 
 
 def _norm(value: Any) -> int | str:
