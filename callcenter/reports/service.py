@@ -47,6 +47,8 @@ DIMENSION_TITLES: dict[Dimension, str] = {
 # dimensions whose key is an id: the table has the id and a readable label
 _ID_DIMENSIONS = (Dimension.OPERATOR, Dimension.CAMPAIGN, Dimension.TOPIC, Dimension.LINE)
 _RATIOS = (Metric.SERVICE_LEVEL, Metric.ABANDON_RATE, Metric.OCCUPANCY)
+# the metrics that are not counts: means and ratios, None when there is nothing to divide by
+_FRACTIONS = frozenset((*_RATIOS, Metric.ASA_SECONDS, Metric.AHT_SECONDS, Metric.IVR_SECONDS_AVG))
 
 KIND_TITLES: dict[ReportKind, str] = {
     ReportKind.SUMMARY: "Сводный отчёт",
@@ -154,7 +156,12 @@ class ReportService:
         # values, which metrics are ratios) is looked up once, not per row and metric
         dims = [(dim, dim.value, dim in _ID_DIMENSIONS, f"{dim.value}_name") for dim in group_by]
         place = {m: i for i, m in enumerate(ALL_METRICS)}
-        wanted = [(place[m], m.value, 4 if m in _RATIOS else 1) for m in metrics]
+        pick = [place[m] for m in metrics]
+        names = [m.value for m in metrics]
+        # the fractions (ratios to 4 digits, seconds to 0.1 s) are rounded; counts are whole
+        fractions = [
+            (i, 4 if m in _RATIOS else 1) for i, m in enumerate(metrics) if m in _FRACTIONS
+        ]
         zone = self.zone
         rows: list[tuple[tuple[Any, ...], dict[str, Value]]] = []
         for group in groups:
@@ -170,12 +177,12 @@ class ReportService:
                 if has_label:
                     row[label_name] = group.labels.get(dim, "")
             derived = derive_values(group.totals)
-            for index, name, digits in wanted:
-                figure = derived[index]
-                # counts stay whole; ratios to 4 digits, seconds to 0.1 s
-                if figure is not None and not isinstance(figure, int):
-                    figure = round(figure, digits)
-                row[name] = figure
+            values = [derived[i] for i in pick]
+            for i, digits in fractions:
+                figure = values[i]
+                if figure is not None:
+                    values[i] = round(figure, digits)
+            row.update(zip(names, values, strict=True))
             rows.append((tuple(sort_key), row))
         rows.sort(key=lambda item: item[0])
         definitions = [

@@ -4,7 +4,7 @@ records themselves, and saved report definitions."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -186,8 +186,8 @@ class SqlReportStore:
         the same sums as the per-queue and per-line rows, already added up."""
         lo, hi = _bounds(query)
         t = ReportIntervalTotal.__table__.c
-        sums = [t[name] for name in _TOTAL_SUMS]
-        sums.append(t[within_column(query.sla_seconds)])
+        # in the order of `Totals`' fields, so a row makes its `Totals` without names
+        sums = [t[_total_column(name, query.sla_seconds)] for name in _TOTALS_ORDER]
         by_interval = bool(query.group_by)
         step = query.interval.seconds
         stmt: sa.Select[Any]
@@ -202,9 +202,11 @@ class SqlReportStore:
         stmt = stmt.where(t.bucket >= lo, t.bucket < hi)
         records = (await session.execute(stmt)).all()
         if not by_interval:
-            return [GroupRow({}, _totals(records[0] if records else ()))]
+            if not records or records[0][0] is None:  # no rows: sums of nothing
+                return [GroupRow({}, Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0))]
+            return [GroupRow({}, Totals(*records[0]))]
         interval = Dimension.INTERVAL
-        return [GroupRow({interval: int(r[0])}, _totals(r[1:])) for r in records]
+        return [GroupRow({interval: int(r[0])}, Totals(*r[1:])) for r in records]
 
     async def _call_rows(
         self, session: AsyncSession, query: SummaryQuery
@@ -524,44 +526,18 @@ class SqlReportStore:
             return bool(getattr(result, "rowcount", 0))
 
 
-# the interval totals' columns in `Totals`' order (the threshold's count is the last one read)
-_TOTAL_SUMS = (*_CALL_SUMS, "busy_seconds", "ready_seconds", "wrap_seconds")
+_TOTALS_ORDER = tuple(f.name for f in fields(Totals))
+
+
+def _total_column(name: str, sla_seconds: int) -> str:
+    """The interval totals' column of a `Totals` field."""
+    return within_column(sla_seconds) if name == "answered_within_sla" else name
 
 
 def _from_totals(query: SummaryQuery) -> bool:
     """Reports the interval totals can answer: by interval or in total, for the whole centre
     (a filter or another grouping needs the per-queue, per-line or per-operator rows)."""
     return query.group_by in ((), (Dimension.INTERVAL,)) and query.filters == Filters()
-
-
-def _totals(row: Sequence[Any]) -> Totals:
-    """`Totals` of an interval totals row (sums: None where the period had no rows)."""
-    if not row or row[0] is None:
-        return Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0)
-    (calls, inbound, outbound, offered, answered, abandoned, wait, talk_count, talk, ivr_closed,
-     operator_closed, transferred, ivr_count, ivr, in_progress, busy, ready, wrap,
-     within) = row  # fmt: skip
-    return Totals(
-        calls=int(calls),
-        inbound=int(inbound),
-        outbound=int(outbound),
-        offered=int(offered),
-        answered=int(answered),
-        abandoned=int(abandoned),
-        answered_within_sla=int(within),
-        wait_answered_seconds=float(wait),
-        talk_count=int(talk_count),
-        talk_seconds=float(talk),
-        ivr_closed=int(ivr_closed),
-        operator_closed=int(operator_closed),
-        transferred=int(transferred),
-        ivr_count=int(ivr_count),
-        ivr_seconds=float(ivr),
-        in_progress=int(in_progress),
-        busy_seconds=float(busy),
-        ready_seconds=float(ready),
-        wrap_seconds=float(wrap),
-    )
 
 
 def _norm(value: Any) -> int | str:
