@@ -106,7 +106,7 @@
     const within = total("answered_within_sla");
     $("chart-summary").textContent = "Поступило " + offered + ", отвечено " + total("answered") +
       ", потеряно " + total("abandoned") + ", уровень обслуживания (" + report.sla_seconds + " с) " +
-      percent(offered ? within / offered : null) + " · интервалов: " + rows.length;
+      percent(offered ? within / offered : null);
     const { volume, sl } = page.charts;
     if (!volume || !sl) return;
     // every interval of the period gets a bar, the quiet ones too (the API lists only
