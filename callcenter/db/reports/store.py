@@ -171,8 +171,12 @@ class SqlReportStore:
 
     async def summary(self, query: SummaryQuery) -> list[GroupRow]:
         if _from_totals(query):
+            if query.group_by:
+                interval = Dimension.INTERVAL
+                pairs = await self.interval_totals(query)
+                return [GroupRow({interval: key}, totals) for key, totals in pairs]
             async with self._sessions() as session:
-                return await self._interval_totals(session, query)
+                return [GroupRow({}, await self._period_total(session, query))]
         async with self._sessions() as session:
             rows = await self._call_rows(session, query)
             if set(query.group_by) <= STATE_DIMENSIONS and not query.filters.call_only:
@@ -181,32 +185,38 @@ class SqlReportStore:
             await self._label(session, result)
         return result
 
-    async def _interval_totals(self, session: AsyncSession, query: SummaryQuery) -> list[GroupRow]:
-        """The whole centre by interval (or the period's total) from one row per 15 minutes:
-        the same sums as the per-queue and per-line rows, already added up."""
-        lo, hi = _bounds(query)
+    def _totals_sums(self, query: SummaryQuery) -> list[Any]:
         t = ReportIntervalTotal.__table__.c
         # in the order of `Totals`' fields, so a row makes its `Totals` without names
-        sums = [t[_total_column(name, query.sla_seconds)] for name in _TOTALS_ORDER]
-        by_interval = bool(query.group_by)
+        return [t[_total_column(name, query.sla_seconds)] for name in _TOTALS_ORDER]
+
+    async def interval_totals(self, query: SummaryQuery) -> list[tuple[int, Totals]]:
+        """From one row per 15 minutes: the same sums as the per-queue and per-line rows,
+        already added up."""
+        lo, hi = _bounds(query)
+        t = ReportIntervalTotal.__table__.c
+        sums = self._totals_sums(query)
         step = query.interval.seconds
         stmt: sa.Select[Any]
-        if by_interval and step == rollup.BUCKET and query.utc_offset_seconds % step == 0:
+        if step == rollup.BUCKET and query.utc_offset_seconds % step == 0:
             # a 15-minute interval is a bucket: the rows as they are, in the index's order
             stmt = sa.select(t.bucket, *sums).order_by(t.bucket)
         else:
-            key = [_interval_key(t.bucket, query)] if by_interval else []
-            stmt = sa.select(*key, *(sa.func.sum(c) for c in sums))
-            if key:
-                stmt = stmt.group_by(*key).order_by(*key)
+            key = _interval_key(t.bucket, query)
+            stmt = sa.select(key, *(sa.func.sum(c) for c in sums)).group_by(key).order_by(key)
         stmt = stmt.where(t.bucket >= lo, t.bucket < hi)
-        records = (await session.execute(stmt)).all()
-        if not by_interval:
-            if not records or records[0][0] is None:  # no rows: sums of nothing
-                return [GroupRow({}, Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0))]
-            return [GroupRow({}, Totals(*records[0]))]
-        interval = Dimension.INTERVAL
-        return [GroupRow({interval: int(r[0])}, Totals(*r[1:])) for r in records]
+        async with self._sessions() as session:
+            records = (await session.execute(stmt)).all()
+        return [(int(bucket), Totals(*figures)) for bucket, *figures in records]
+
+    async def _period_total(self, session: AsyncSession, query: SummaryQuery) -> Totals:
+        lo, hi = _bounds(query)
+        t = ReportIntervalTotal.__table__.c
+        stmt = sa.select(*(sa.func.sum(c) for c in self._totals_sums(query)))
+        record = (await session.execute(stmt.where(t.bucket >= lo, t.bucket < hi))).one()
+        if record[0] is None:  # no rows: sums of nothing
+            return Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0)
+        return Totals(*record)
 
     async def _call_rows(
         self, session: AsyncSession, query: SummaryQuery
