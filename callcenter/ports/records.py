@@ -562,6 +562,10 @@ class ReportOperatorDay(Protocol):
     operator_id: int
 
 
+class ReportIntervalTotal(Protocol):
+    bucket: int
+
+
 class ReportRollupMark(Protocol):
     name: str
     through: datetime

@@ -91,13 +91,30 @@ async def test_a_supervisor_gets_the_wallboard_with_a_reports_link(
     assert page.status_code == 200
     assert "Табло руководителя" in page.text
     assert "/vendor/chart.js/chart.umd.min.js" in page.text
-    assert 'href="/reports"' in page.text  # issue 18 fills it
+    assert 'href="/reports"' in page.text
     # not an operator account: no workstation
     assert (await client.get("/operator")).status_code == 403
+    reports = await client.get("/reports")
+    assert reports.status_code == 200
+    assert "Графики по интервалам" in reports.text
+    assert "Конструктор отчёта" in reports.text
+    assert 'data-zone="Europe/Moscow"' in reports.text
+    assert "/static/reports.js" in reports.text
+
+
+async def test_an_operator_cannot_open_the_reports_page(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _operator_user(session_factory)
+    await _page_sign_in(client, "op101")
+    refused = await client.get("/reports")
+    assert refused.status_code == 403
+    assert "Отчёты доступны только руководителям" in refused.text
+    assert "chart-volume" not in refused.text
 
 
 async def test_pages_without_a_session_go_to_sign_in(client: httpx.AsyncClient) -> None:
-    for path in ("/operator", "/supervisor"):
+    for path in ("/operator", "/supervisor", "/reports"):
         reply = await client.get(path)
         assert reply.status_code == 303
         assert reply.headers["location"] == "/"

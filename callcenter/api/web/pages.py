@@ -13,6 +13,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request, status
 from fastapi.openapi.docs import (
@@ -208,6 +209,30 @@ async def supervisor_page(request: Request) -> Response:
     if not user.is_supervisor:
         return _forbidden(request, user, "Табло руководителя доступно только руководителям.")
     return _render(request, "wallboard.html", {"user": user, "title": "Табло руководителя"})
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports_page(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    if not user.is_supervisor:
+        return _forbidden(request, user, "Отчёты доступны только руководителям.")
+    # the period fields are in the centre's time: the page turns them into ISO times with
+    # the centre's offset on that date (Intl), whatever zone the supervisor's browser is in
+    zone = ZoneInfo(_platform(request).settings.local_timezone)
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return _render(
+        request,
+        "reports.html",
+        {
+            "user": user,
+            "title": "Отчёты",
+            "zone": zone.key,
+            "default_from": today.strftime("%Y-%m-%dT%H:%M"),
+            "default_to": (today + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
 
 
 # --- the API docs with local assets -------------------------------------------------------
