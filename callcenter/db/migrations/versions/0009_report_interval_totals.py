@@ -1,7 +1,7 @@
 """report interval totals: one row per 15-minute bucket with a covering index
 
 Revision ID: 0009
-Revises: 0004
+Revises: 0008
 Create Date: 2026-12-06 23:30:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0009"
-down_revision: str | None = "0004"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
