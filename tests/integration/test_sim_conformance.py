@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.dialplan import parse_extensions
 from callcenter.sim.dialplans import lab_dialplan
 from callcenter.sim.queues import QueueConfig, Strategy, lab_queue_configs
@@ -39,9 +40,8 @@ from tests.adapters.sim.replay import (
     compare_frames,
     replay_ami,
 )
+from tests.support.eventually import free_running
 from tests.support.transcripts import timed_ami_frames
-
-TIME_SCALE = 0.1  # slower than needed: leaves room for a loaded machine
 
 # s1 was captured before the lab dialplan got its recording and 't' queue option: this is
 # what Newexten shows it ran (ivr priorities 1-6, caller script1 waiting 20 s, agent 101 3 s).
@@ -96,14 +96,14 @@ async def test_simulator_matches_the_asterisk_capture(
     simulator = Simulator(
         agi_port=agi.port,
         recordings_dir=tmp_path,
-        time_scale=TIME_SCALE,
+        clock=(clock := VirtualClock()),
         ami_users={"lab": "labsecret"},
         dialplan=dialplan,
         queues=queues,
         queue_music_on_hold=False,  # the lab's music on hold was broken then (see s11)
     )
     try:
-        async with simulator:
+        async with simulator, free_running(clock):
             replay = await replay_ami(simulator.ami_port, ami_log)
     finally:
         await agi.stop()

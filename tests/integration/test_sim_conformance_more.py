@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.dialplans import lab_dialplan
 from callcenter.sim.simulator import Simulator
 from tests.adapters.sim.replay import ScriptedAgiServer, agi_commands, compare_frames, replay_ami
+from tests.support.eventually import free_running
 from tests.support.transcripts import timed_ami_frames
 
-TIME_SCALE = 0.1  # slower than needed: leaves room for a loaded machine
 RACY = ["QueueMemberStatus.InCall", "Response.CoreProcessedCalls"]
 
 
@@ -93,13 +94,13 @@ async def test_simulator_matches_more_captures(
     simulator = Simulator(
         agi_port=agi.port,
         recordings_dir=tmp_path,
-        time_scale=TIME_SCALE,
+        clock=(clock := VirtualClock()),
         ami_users={"lab": "labsecret"},
         dialplan=lab_dialplan(f"agi://127.0.0.1:{agi.port}"),
         queue_music_on_hold=case.startswith("s15"),  # fixed in the lab between s14 and s15
     )
     try:
-        async with simulator:
+        async with simulator, free_running(clock):
             setup(simulator)
             replay = await replay_ami(simulator.ami_port, transcripts_dir / ami_name)
     finally:

@@ -120,3 +120,36 @@ async def running(clock: VirtualClock, *, speed: float = 20.0) -> AsyncIterator[
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+# loop turns a quiet loop gets before time jumps: enough for a frame to cross loopback,
+# be decoded, and the peer's answer to cross back (all in this one loop)
+_QUIET_TURNS = 64
+
+
+@contextlib.asynccontextmanager
+async def free_running(clock: VirtualClock) -> AsyncIterator[None]:
+    """Let simulated time jump from timer to timer whenever this loop has gone quiet, for
+    replays whose peers (a scripted AMI client, a scripted FastAGI server) live in the same
+    loop: what the simulator does then depends on its timers' order, never on how busy the
+    machine is, and a 20-second capture replays in milliseconds."""
+
+    async def pump() -> None:
+        while True:
+            for _ in range(_QUIET_TURNS):
+                await asyncio.sleep(0)
+            await clock.settle()
+            due = clock.next_due()
+            if due is None:
+                # nothing scheduled: the next move is a peer's, over a socket
+                await asyncio.sleep(_YIELD)
+                continue
+            await clock.advance(max(0.0, due - clock.now()))
+
+    task = asyncio.create_task(pump(), name="virtual clock free run")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.dialplans import lab_dialplan
 from callcenter.sim.simulator import Simulator
 from tests.adapters.sim.raw_ami import RawAmi
 from tests.adapters.sim.replay import ScriptedAgiServer, agi_commands
-
-TIME_SCALE = 0.05
+from tests.support.eventually import free_running
 
 
 @pytest.fixture
@@ -31,12 +31,12 @@ async def lab_sim(tmp_path: Path, agi_probe: ScriptedAgiServer) -> AsyncIterator
     sim = Simulator(
         agi_port=agi_probe.port,
         recordings_dir=tmp_path / "recordings",
-        time_scale=TIME_SCALE,
+        clock=(clock := VirtualClock()),
         ami_users={"lab": "labsecret"},
         dialplan=lab_dialplan(f"agi://127.0.0.1:{agi_probe.port}"),
         queue_music_on_hold=False,
     )
-    async with sim:
+    async with sim, free_running(clock):
         yield sim
 
 

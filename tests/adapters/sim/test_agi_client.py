@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from callcenter.sim.callers import CallerScript, KeyPress
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.parties import Operator
 from callcenter.sim.simulator import CallOutcome, Simulator
 from tests.adapters.sim.fastagi import AgiSessionPeer, FastAgiServer
+from tests.support.eventually import free_running
 
-SCALE = 0.02
 ENV_ORDER = [
     "agi_network",
     "agi_network_script",
@@ -48,7 +49,10 @@ async def run_call(
 ) -> tuple[FastAgiServer, Simulator, CallOutcome]:
     async with (
         FastAgiServer(script) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(
+            agi_port=agi.port, recordings_dir=tmp_path, clock=(clock := VirtualClock())
+        ) as sim,
+        free_running(clock),
     ):
         if operators:
             sim.add_operator(Operator("101", answer_after=1, talk_time=3), queues=["line1"])
@@ -213,7 +217,10 @@ async def test_when_fastagi_is_down_callers_still_reach_line1(tmp_path: Path) ->
     async with FastAgiServer(lambda peer: _noop()) as agi:
         port = agi.port
     # nothing listens on `port` any more
-    async with Simulator(agi_port=port, recordings_dir=tmp_path, time_scale=SCALE) as sim:
+    async with (
+        Simulator(agi_port=port, recordings_dir=tmp_path, clock=(clock := VirtualClock())) as sim,
+        free_running(clock),
+    ):
         sim.add_operator(Operator("101", answer_after=1, talk_time=2), queues=["line1"])
         handle = await sim.place_inbound_call(CallerScript())
         result = await handle

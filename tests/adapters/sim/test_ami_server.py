@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.simulator import Simulator
 from tests.adapters.sim.raw_ami import RawAmi
 from tests.adapters.sim.replay import compare_frames, replay_ami
+from tests.support.eventually import free_running
 from tests.support.transcripts import timed_ami_frames
 
 
@@ -95,12 +97,12 @@ async def test_originate_outcomes_match_transcript_s6(
     sim = Simulator(
         agi_port=agi.port,
         recordings_dir=tmp_path,
-        time_scale=0.05,
+        clock=(clock := VirtualClock()),
         ami_users={"lab": "labsecret"},
         dialplan=lab_dialplan(f"agi://127.0.0.1:{agi.port}"),
     )
     path = transcripts_dir / "ami-s6-originate-outcomes-amd.log"
-    async with sim:
+    async with sim, free_running(clock):
         replay = await replay_ami(sim.ami_port, path)
     await agi.stop()
     result = compare_frames(timed_ami_frames(path), replay.frames)

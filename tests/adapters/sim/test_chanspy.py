@@ -8,20 +8,22 @@ from pathlib import Path
 
 import pytest
 
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.parties import Operator
 from callcenter.sim.simulator import Simulator
 from tests.adapters.sim.raw_ami import RawAmi
+from tests.support.eventually import free_running
 
 
 @pytest.fixture
 async def sim(tmp_path: Path) -> AsyncIterator[Simulator]:
     simulator = Simulator(
         recordings_dir=tmp_path / "recordings",
-        time_scale=0.05,
+        clock=(clock := VirtualClock()),
         ami_users={"lab": "labsecret"},
         record_audio=False,
     )
-    async with simulator:
+    async with simulator, free_running(clock):
         yield simulator
 
 

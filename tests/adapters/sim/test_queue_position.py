@@ -13,11 +13,12 @@ from pathlib import Path
 
 from callcenter.sim import events as ev
 from callcenter.sim.callers import CallerScript
+from callcenter.sim.clock import VirtualClock
 from callcenter.sim.dialplan import parse_extensions
 from callcenter.sim.queue_app import queue_args
 from callcenter.sim.simulator import Simulator
+from tests.support.eventually import free_running
 
-SCALE = 0.02
 FIRST = "+79160000001"
 SECOND = "+79160000002"
 
@@ -42,9 +43,14 @@ exten => 88001000000,1,Answer()
 async def _positions_on_rejoin(tmp_path: Path, requeue: str) -> dict[str, list[int]]:
     joins: dict[str, list[int]] = {}
     rejoined = asyncio.Event()
-    async with Simulator(
-        recordings_dir=tmp_path, time_scale=SCALE, dialplan=parse_extensions(_dialplan(requeue))
-    ) as sim:
+    async with (
+        Simulator(
+            recordings_dir=tmp_path,
+            clock=(clock := VirtualClock()),
+            dialplan=parse_extensions(_dialplan(requeue)),
+        ) as sim,
+        free_running(clock),
+    ):
 
         def listen(pairs: ev.Pairs) -> None:
             fields = dict(pairs)

@@ -14,9 +14,7 @@ from callcenter.sim.scenarios import load_scenario, parse_scenario
 from callcenter.sim.simulator import CallOutcome, Simulator
 from tests.adapters.sim.fastagi import AgiSessionPeer, FastAgiServer
 from tests.adapters.sim.raw_ami import RawAmi
-from tests.support.eventually import finished
-
-SCALE = 0.02
+from tests.support.eventually import finished, free_running
 
 
 async def route_to_line1(peer: AgiSessionPeer) -> None:
@@ -35,7 +33,10 @@ async def dialer(peer: AgiSessionPeer) -> None:
 async def test_answered_abandoned_and_ivr_outcomes(tmp_path: Path) -> None:
     async with (
         FastAgiServer(route_to_line1) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(
+            agi_port=agi.port, recordings_dir=tmp_path, clock=(clock := VirtualClock())
+        ) as sim,
+        free_running(clock),
     ):
         sim.add_operator(Operator("101", answer_after=1, talk_time=20), queues=["line1"])
         answered = await sim.place_inbound_call(CallerScript(number="+79160000001", talk_time=5))
@@ -85,7 +86,10 @@ async def test_a_scenario_with_too_few_operators_has_abandons(tmp_path: Path) ->
     )
     async with (
         FastAgiServer(route_to_line1) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(
+            agi_port=agi.port, recordings_dir=tmp_path, clock=(clock := VirtualClock())
+        ) as sim,
+        free_running(clock),
     ):
         summary = await sim.run_scenario(scenario, duration=20)
     assert summary.calls == 9
@@ -110,7 +114,10 @@ async def test_the_dialer_sees_each_called_party_outcome(
 ) -> None:
     async with (
         FastAgiServer(dialer) as agi,
-        Simulator(agi_port=agi.port, recordings_dir=tmp_path, time_scale=SCALE) as sim,
+        Simulator(
+            agi_port=agi.port, recordings_dir=tmp_path, clock=(clock := VirtualClock())
+        ) as sim,
+        free_running(clock),
     ):
         sim.set_called_party("79161234567", CalledParty(outcome))
         ami = await RawAmi.connect(sim.ami_port)
