@@ -1,8 +1,8 @@
 """Load benchmark: many concurrent inbound calls through the IVR into a queue of operators,
 with the platform's process roles as separate processes on PostgreSQL.
 
-* The load generator (this process) runs the PBX simulator: it speaks AMI and FastAGI like
-  Asterisk and places the calls.
+* The load generator (this process, on uvloop) runs the PBX simulator: it speaks AMI and
+  FastAGI like Asterisk and places the calls. It is one event loop: see the `generator:` line.
 * `callcenter serve --role telephony` (a child process) connects to the simulator's AMI,
   serves its FastAGI callers, journals every AMI event in PostgreSQL, runs the ACD.
 * `callcenter serve --role api` (another child) serves HTTP; in the middle of the run a
@@ -17,13 +17,17 @@ seeded with the demo data. Callers arrive at `--rate` calls per second (real tim
 
 Measured:
 
-* AGI round trip: on the simulator's side of every FastAGI session, from writing the reply
-  to one command to receiving the platform's next command: the loopback hop both ways plus
-  everything the telephony role does between two commands.
-* storm_p99_ratio: AGI p99 over the round trips that ended during the login storm, over the
-  p99 of those before it.
+* agi_p99_ms: the telephony role's own FastAGI turnaround, from receiving Asterisk's reply to
+  sending its next command on the channel, read from its `callcenter_agi_turnaround_seconds`
+  histogram (scraped from `CALLCENTER_METRICS_PORT` when the calls start and after they
+  end; p99 interpolated within a bucket as PromQL's histogram_quantile does). Measured in
+  the platform, so the load generator's own lag is not in it.
+* storm_p99_ratio: that p99 over the commands sent during the login storm (scrapes just
+  before and just after it) over the p99 of those before it.
+* calls_per_s: the rate the generator achieved; a `generator:` line says whether it kept up
+  with `--rate` (the figures are for the rate placed, not the rate asked, when it did not).
 * events_per_s: AMI events journaled in PostgreSQL per second, from the first call until the
-  journal caught up with the last event.
+  journal caught up with the last event (or the bench stopped waiting: `--catch-up`).
 * cpu_ms_per_call: CPU time (user + system) of the telephony process over the same window,
   per call placed.
 * lost / dup: every AMI event frame the simulator wrote to the telephony role is recorded;
@@ -42,6 +46,7 @@ Nothing is asserted: the figures are for reading.
 
     .venv/bin/python -m bench.load [--rate 50] [--duration 180] [--sessions 1000]
         [--time-scale 0.2] [--operators N] [--storm 60] [--storm-concurrency 30]
+        [--catch-up 600] [--profile FILE]
 """
 
 from __future__ import annotations
@@ -96,60 +101,96 @@ TELEPHONY_READY = re.compile(rb"telephony node \S+ \(site \S+\) running")
 
 
 @dataclass
-class AgiProbe:
-    """Round trips seen from the simulator's FastAGI client (see the module doc)."""
+class SessionCounter:
+    """Concurrent FastAGI sessions on the simulator's side (a counter, nothing per command)."""
 
-    round_trips: list[float] = field(default_factory=list)
-    ended_at: list[float] = field(default_factory=list)  # perf_counter at each round trip
-    command_sizes: list[int] = field(default_factory=list)
-    commands: int = 0
     active: int = 0
     peak: int = 0
     sessions: int = 0
-    _replied_at: dict[int, float] = field(default_factory=dict)
 
     def install(self) -> Callable[[], None]:
-        original = agi_client.AgiSession.handle
         original_run = agi_client.AgiSession.run
-        probe = self
+        counter = self
 
         async def run(session: agi_client.AgiSession, target: Any) -> None:
-            probe.active += 1
-            probe.sessions += 1
-            probe.peak = max(probe.peak, probe.active)
+            counter.active += 1
+            counter.sessions += 1
+            counter.peak = max(counter.peak, counter.active)
             try:
                 await original_run(session, target)
             finally:
-                probe.active -= 1
+                counter.active -= 1
 
-        async def handle(session: agi_client.AgiSession, line: str) -> None:
-            now = time.perf_counter()
-            replied = probe._replied_at.pop(id(session), None)
-            if replied is not None and not session.dead:
-                probe.round_trips.append(now - replied)
-                probe.ended_at.append(now)
-            probe.commands += 1
-            probe.command_sizes.append(len(line.encode("utf-8")) + 1)
-            try:
-                await original(session, line)
-            finally:
-                probe._replied_at[id(session)] = time.perf_counter()
-
-        setattr(agi_client.AgiSession, "handle", handle)  # noqa: B010
         setattr(agi_client.AgiSession, "run", run)  # noqa: B010
 
         def uninstall() -> None:
-            setattr(agi_client.AgiSession, "handle", original)  # noqa: B010
             setattr(agi_client.AgiSession, "run", original_run)  # noqa: B010
 
         return uninstall
+
+
+TURNAROUND = "callcenter_agi_turnaround_seconds"
+_BUCKET = re.compile(rf'^{TURNAROUND}_bucket{{le="([^"]+)"}} (\S+)$', re.MULTILINE)
+_COUNT = re.compile(rf"^{TURNAROUND}_count (\S+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Turnaround:
+    """The telephony role's own FastAGI turnaround histogram (cumulative, as scraped)."""
+
+    buckets: tuple[tuple[float, float], ...]  # (upper edge, cumulative count), +Inf last
+    count: float
+
+    @classmethod
+    def parse(cls, text: str) -> Turnaround:
+        buckets = tuple(sorted((float(le), float(n)) for le, n in _BUCKET.findall(text)))
+        found = _COUNT.search(text)
+        return cls(buckets, float(found.group(1)) if found else 0.0)
+
+    def __sub__(self, earlier: Turnaround) -> Turnaround:
+        before = dict(earlier.buckets)
+        return Turnaround(
+            tuple((le, n - before.get(le, 0.0)) for le, n in self.buckets),
+            self.count - earlier.count,
+        )
+
+    def quantile(self, q: float) -> float:
+        """Like PromQL's histogram_quantile: linear within the bucket holding rank q*count;
+        in the +Inf bucket, the largest finite edge (a lower bound)."""
+        if self.count <= 0:
+            return float("nan")
+        rank = q * self.count
+        lower, below = 0.0, 0.0
+        for edge, cumulative in self.buckets:
+            if cumulative >= rank:
+                if edge == float("inf"):
+                    return lower
+                share = (rank - below) / (cumulative - below) if cumulative > below else 1.0
+                return lower + (edge - lower) * share
+            lower, below = edge, cumulative
+        return lower
+
+
+async def scrape_gauge(url: str, name: str) -> float:
+    async with httpx.AsyncClient(timeout=30) as client:
+        reply = await client.get(url)
+        reply.raise_for_status()
+    found = re.search(rf"^{name} (\S+)$", reply.text, re.MULTILINE)
+    return float(found.group(1)) if found else float("nan")
+
+
+async def scrape_turnaround(url: str) -> Turnaround:
+    async with httpx.AsyncClient(timeout=30) as client:
+        reply = await client.get(url)
+        reply.raise_for_status()
+    return Turnaround.parse(reply.text)
 
 
 @dataclass
 class AmiTap:
     """Every event frame the simulator writes to an AMI client while `on`."""
 
-    frames: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    frames: list[Any] = field(default_factory=list)  # the simulator's pairs, as sent
     on: bool = False
 
     def install(self) -> Callable[[], None]:
@@ -160,7 +201,8 @@ class AmiTap:
             before = session.frames_sent
             original(session, pairs)
             if tap.on and session.frames_sent > before:
-                tap.frames.append(tuple((str(k), str(v)) for k, v in pairs))
+                # the simulator builds a fresh list per event: keep it, convert after the run
+                tap.frames.append(pairs)
 
         setattr(AmiSession, "send_event", send_event)  # noqa: B010
 
@@ -174,12 +216,12 @@ def _content(name: str, payload: dict[str, Any]) -> str:
     return json.dumps([name, payload], sort_keys=True, ensure_ascii=False)
 
 
-def expected_journal(frames: list[tuple[tuple[str, str], ...]]) -> Counter[str]:
+def expected_journal(frames: list[Any]) -> Counter[str]:
     """What the journal should hold for these frames, by content (see the module doc)."""
     expected: Counter[str] = Counter()
     now = datetime.now(UTC)
     for pairs in frames:
-        frame = AmiFrame(pairs)
+        frame = AmiFrame(tuple((str(k), str(v)) for k, v in pairs))
         event = parse_frame(frame, now)
         if event is None:
             continue
@@ -396,7 +438,7 @@ async def login_storm(base_url: str, total: int, concurrency: int) -> tuple[floa
 
 async def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    probe, tap = AgiProbe(), AmiTap()
+    probe, tap = SessionCounter(), AmiTap()
     uninstall = [probe.install(), tap.install()]
     try:
         async with throwaway_database() as url:
@@ -406,15 +448,15 @@ async def run(args: argparse.Namespace) -> int:
     finally:
         for undo in uninstall:
             undo()
-    line_bytes = round(statistics.median(probe.command_sizes)) if probe.command_sizes else 64
+    line_bytes = 32  # a typical AGI command (`STREAM FILE ivr/menu-main ""`) or reply line
     report(line_bytes, await echo_baseline(line_bytes, args.echo_round_trips))
     return 0
 
 
 async def with_roles(
-    url: str, tmp: Path, args: argparse.Namespace, probe: AgiProbe, tap: AmiTap
+    url: str, tmp: Path, args: argparse.Namespace, probe: SessionCounter, tap: AmiTap
 ) -> Callable[[int, list[float]], None]:
-    agi_port = free_port()
+    agi_port, metrics_port = free_port(), free_port()
     secret = "bench-secret"
     operators = args.operators or max(20, min(args.sessions, int(args.rate * 8)) // 2)
     async with Simulator(
@@ -446,7 +488,11 @@ async def with_roles(
         )
         if args.profile:
             env["BENCH_PROFILE"] = args.profile
-        telephony_env = {**env, "CALLCENTER_LOG_LEVEL": "INFO"}
+        telephony_env = {
+            **env,
+            "CALLCENTER_LOG_LEVEL": "INFO",
+            "CALLCENTER_METRICS_PORT": str(metrics_port),
+        }
         async with (
             role_process("telephony", telephony_env, TELEPHONY_READY) as (telephony, _m),
             role_process("api", {**env, "CALLCENTER_LOG_LEVEL": "INFO"}, UVICORN_PORT) as (
@@ -464,6 +510,7 @@ async def with_roles(
                     factory,
                     sim,
                     telephony.pid,
+                    f"http://127.0.0.1:{metrics_port}/metrics",
                     f"http://127.0.0.1:{int(api_port.group(1))}",
                     args,
                     probe,
@@ -478,9 +525,10 @@ async def drive(
     factory: Any,
     sim: Simulator,
     telephony_pid: int,
+    metrics_url: str,
     api_url: str,
     args: argparse.Namespace,
-    probe: AgiProbe,
+    probe: SessionCounter,
     tap: AmiTap,
     operators: int,
 ) -> Callable[[int, list[float]], None]:
@@ -501,17 +549,28 @@ async def drive(
             in_flight -= 1
             slots.release()
 
-    storm: asyncio.Task[tuple[float, float, int]] | None = None
+    async def storm_window() -> tuple[Turnaround, Turnaround, tuple[float, float, int]]:
+        # the platform's histogram just before and just after the storm: the "during" window
+        before = await scrape_turnaround(metrics_url)
+        result = await login_storm(api_url, args.storm, args.storm_concurrency)
+        return before, await scrape_turnaround(metrics_url), result
+
+    storm: asyncio.Task[tuple[Turnaround, Turnaround, tuple[float, float, int]]] | None = None
+    turnaround0 = await scrape_turnaround(metrics_url)
     tap.on = True
     cpu0, wall0 = process_cpu(telephony_pid), time.perf_counter()
+    load_before = os.getloadavg()[0]
     gap = 1.0 / args.rate
+    most_late = 0.0
     for serial in range(total_calls):
         due = wall0 + serial * gap
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
+        else:
+            most_late = max(most_late, -delay)
         if storm is None and serial >= total_calls // 2 and args.storm > 0:
-            storm = asyncio.create_task(login_storm(api_url, args.storm, args.storm_concurrency))
+            storm = asyncio.create_task(storm_window())
         if slots.locked():
             refused_slots += 1
         await slots.acquire()
@@ -522,40 +581,58 @@ async def drive(
     arrivals_s = time.perf_counter() - wall0
     results = await asyncio.gather(*waits)
     calls_done_s = time.perf_counter() - wall0
-    storm_start, storm_end, storm_refused = await storm if storm is not None else (0.0, 0.0, 0)
+    if storm is not None:
+        storm_from, storm_to, (storm_start, storm_end, storm_refused) = await storm
+    else:
+        storm_from = storm_to = turnaround0
+        storm_start = storm_end = 0.0
+        storm_refused = 0
     tap.on = False
     expected = expected_journal(tap.frames)
     want = sum(expected.values())
-    # the journal has caught up when it holds as many rows as were sent, or stops growing
-    last, still = -1, 0.0
-    while True:
+    # The journal has caught up when it holds as many rows as were sent, or when the telephony
+    # role has nothing pending any more (then what is missing was lost). A role still working
+    # through its backlog is waited for while it makes progress (rows or pending change), at
+    # most `--catch-up` seconds in all: a long call-record transaction can hold the next
+    # journal batch back for many seconds on a starved machine.
+    deadline = time.perf_counter() + args.catch_up
+    last: tuple[int, float] = (-1, -1.0)
+    still = 0.0
+    while time.perf_counter() < deadline:
         have = await journal_count(factory, first_id)
         if have >= want:
             break
-        if have == last:
+        pending = await scrape_gauge(metrics_url, "callcenter_journal_pending_events")
+        if (have, pending) == last:
             still += 0.5
-            if still >= 15.0:
+            if still >= (5.0 if pending == 0 else 60.0):
                 break
         else:
-            last, still = have, 0.0
+            last, still = (have, pending), 0.0
         await asyncio.sleep(0.5)
     wall = time.perf_counter() - wall0
+    still_pending = await scrape_gauge(metrics_url, "callcenter_journal_pending_events")
+    # what would explain lost or duplicated events: the AMI link dropped (a Pong not read in
+    # time on a starved loop), frames shed by a full event buffer, a journal backlog trimmed
+    logins = await scrape_gauge(metrics_url, "callcenter_ami_connections_total")
+    shed = await scrape_gauge(metrics_url, "callcenter_ami_events_dropped_total")
+    trimmed = await scrape_gauge(metrics_url, "callcenter_journal_dropped_events_total")
     cpu = process_cpu(telephony_pid) - cpu0
+    load_after = os.getloadavg()[0]
     got = await journal_rows(factory, first_id)
     lost = sum((expected - got).values())
     dup = sum((got - expected).values())
     journaled = sum(got.values())
     outcomes = Counter(r.outcome for r in results)
 
-    trips = probe.round_trips
-    agi_p50, agi_p99 = percentile(trips, 50), percentile(trips, 99)
-    before = [rt for rt, at in zip(trips, probe.ended_at, strict=True) if at < storm_start]
-    during = [
-        rt for rt, at in zip(trips, probe.ended_at, strict=True) if storm_start <= at <= storm_end
-    ]
-    before_p99, during_p99 = percentile(before, 99), percentile(during, 99)
-    storm_ratio = during_p99 / before_p99 if before and during else float("nan")
+    trips = await scrape_turnaround(metrics_url) - turnaround0
+    agi_p50, agi_p99 = trips.quantile(0.50), trips.quantile(0.99)
+    before, during = storm_from - turnaround0, storm_to - storm_from
+    before_p99, during_p99 = before.quantile(0.99), during.quantile(0.99)
+    storm_ratio = during_p99 / before_p99 if before.count and during.count else float("nan")
     rate = total_calls / arrivals_s if arrivals_s > 0 else float("inf")
+    # the generator kept up if it placed the calls at (nearly) the asked rate
+    behind = rate < args.rate * 0.97
     cpu_ms = cpu / total_calls * 1e3
 
     def report(line_bytes: int, echo: list[float]) -> None:
@@ -563,7 +640,7 @@ async def drive(
         print(
             f"calls: {total_calls} placed in {arrivals_s:.1f} s"
             f" ({rate:.1f}/s, target {args.rate:g}/s), all ended after {calls_done_s:.1f} s,"
-            f" journal caught up after {wall:.1f} s; time_scale {args.time_scale:g},"
+            f" the journal waited for until {wall:.1f} s; time_scale {args.time_scale:g},"
             f" {operators} operators; the cap of {args.sessions} calls held back"
             f" {refused_slots} arrivals"
         )
@@ -578,15 +655,30 @@ async def drive(
             f" peak {peak_calls} calls in progress"
         )
         print(
-            f"agi: {probe.sessions} sessions, {probe.commands} commands,"
-            f" {len(trips)} round trips: p50 {agi_p50 * 1e3:.2f} ms,"
-            f" p99 {agi_p99 * 1e3:.2f} ms, max {max(trips, default=0) * 1e3:.1f} ms"
+            f"generator: asked {args.rate:g} calls/s, placed {rate:.1f}/s; the latest call was"
+            f" placed {most_late:.1f} s after its time: "
+            + (
+                "FELL BEHIND (the figures are for the rate placed, not the rate asked)"
+                if behind
+                else "kept up"
+            )
+        )
+        past_ivr = total_calls - probe.sessions
+        print(
+            f"ivr: {probe.sessions} of {total_calls} calls reached the IVR; {past_ivr} did not"
+            " (FastAGI not connected within the simulator's 5 s: its dialplan sent the caller"
+            " straight to the queue, as Asterisk's fail-over does)"
+        )
+        print(
+            f"agi: {probe.sessions} sessions; the telephony role's own turnaround (its"
+            f" {TURNAROUND} histogram, reply to next command) over {trips.count:.0f}"
+            f" commands: p50 {agi_p50 * 1e3:.2f} ms, p99 {agi_p99 * 1e3:.2f} ms"
         )
         print(
             f"storm: {args.storm} wrong-password logins ({args.storm_concurrency} at once) to"
             f" the api role took {storm_end - storm_start:.1f} s, {storm_refused} refused;"
-            f" AGI p99 before {before_p99 * 1e3:.2f} ms ({len(before)} round trips),"
-            f" during {during_p99 * 1e3:.2f} ms ({len(during)})"
+            f" AGI turnaround p99 before {before_p99 * 1e3:.2f} ms ({before.count:.0f}),"
+            f" during {during_p99 * 1e3:.2f} ms ({during.count:.0f})"
         )
         print(
             f"echo baseline: {len(echo)} round trips of {line_bytes} B lines:"
@@ -596,7 +688,16 @@ async def drive(
         print(
             f"ami: the simulator wrote {len(tap.frames)} event frames to the telephony role,"
             f" {want} journal-worthy; journaled {journaled}"
-            f" ({journaled / wall:.0f}/s over {wall:.1f} s); lost {lost}, dup {dup}"
+            f" ({journaled / wall:.0f}/s over {wall:.1f} s); lost {lost}, dup {dup};"
+            f" {still_pending:.0f} still pending in the telephony role when the bench stopped"
+            " waiting (counted as lost); the AMI link logged in"
+            f" {logins:.0f} time(s) (more than once: it dropped and reconnected), {shed:.0f}"
+            f" frames shed by the event buffer, {trimmed:.0f} trimmed from the journal backlog"
+        )
+        print(
+            f"machine: {os.cpu_count()} cores, load average {load_before:.1f} when the calls"
+            f" started, {load_after:.1f} after the journal caught up (everything else on the"
+            " machine competes with the roles and the generator for those cores)"
         )
         print(
             f"cpu: telephony role {cpu:.1f} s over {wall:.1f} s"
@@ -633,6 +734,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--storm-concurrency", type=int, default=30)
     parser.add_argument("--echo-round-trips", type=int, default=5000)
     parser.add_argument(
+        "--catch-up",
+        type=float,
+        default=600.0,
+        help="longest wait (s) for the journal after the last call ended (default 600)",
+    )
+    parser.add_argument(
         "--profile", default="", help="write a cProfile of the telephony role to this file"
     )
     args = parser.parse_args(argv)
@@ -640,6 +747,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration, --sessions, --rate and --time-scale must be positive")
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
+    with contextlib.suppress(ImportError):  # the generator's loop too: its lag is not wanted
+        import uvloop
+
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     return asyncio.run(run(args))
 
 

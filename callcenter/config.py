@@ -94,6 +94,8 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=0, le=65535)
+    # the telephony role has no HTTP API: it serves /metrics on this port (0: not served)
+    metrics_port: int = Field(default=0, ge=0, le=65535)
     http_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

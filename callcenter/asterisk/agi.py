@@ -73,6 +73,10 @@ AgiHandler = Callable[[AgiChannel], Awaitable[None]]
 
 DEFAULT_ALLOWED_NETWORKS = ("127.0.0.0/8", "::1/128")
 MAX_LINE_BYTES = 16 * 1024  # one environment or reply line; GET VARIABLE values are small
+# asyncio's default backlog is 100: a burst of new calls while the loop is busy for a moment
+# filled it, the kernel dropped the next SYNs, and Asterisk gave up on the connection (its
+# FastAGI connect timeout) and sent the caller past the IVR. The kernel caps it at somaxconn.
+ACCEPT_BACKLOG = 1024
 
 
 @dataclasses.dataclass
@@ -144,7 +148,7 @@ class AgiServer:
 
     async def start(self) -> None:
         self._server = await asyncio.start_server(
-            self._on_connect, self._host, self._port, limit=MAX_LINE_BYTES
+            self._on_connect, self._host, self._port, limit=MAX_LINE_BYTES, backlog=ACCEPT_BACKLOG
         )
         log.info("FastAGI server listening on %s:%s", *self.address)
 

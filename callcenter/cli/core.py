@@ -92,6 +92,7 @@ async def _serve_telephony(settings: Settings) -> None:
     import signal
 
     from callcenter.bootstrap import build_platform
+    from callcenter.bootstrap.metrics_http import MetricsServer
 
     await _check_database(settings)
     platform = build_platform(settings, role="telephony")
@@ -100,10 +101,17 @@ async def _serve_telephony(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await platform.start()
+    metrics: MetricsServer | None = None
+    if settings.metrics_port:
+        metrics = MetricsServer(platform.metrics_text, settings.http_host, settings.metrics_port)
+        await metrics.start()
+        log.info("metrics on http://%s:%s/metrics", settings.http_host, metrics.port)
     log.info("telephony node %s (site %s) running", settings.node, settings.site)
     try:
         await stop.wait()
     finally:
+        if metrics is not None:
+            await metrics.stop()
         await platform.stop()
 
 

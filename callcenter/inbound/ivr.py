@@ -199,8 +199,17 @@ class IvrService:
     async def serve(self, channel: CallChannel) -> IvrOutcome:
         started = self._clock()
         loaded = self._flow_for(channel)
-        call_ids = await self._call_ids(channel)
-        caller = await self._identify(channel.env.callerid)
+        # the caller's database lookup runs while the call's ids are asked of Asterisk: its
+        # latency is hidden behind those two round trips instead of delaying the ANSWER
+        identify = asyncio.create_task(self._identify(channel.env.callerid))
+        try:
+            call_ids = await self._call_ids(channel)
+        except BaseException:
+            identify.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await identify
+            raise
+        caller = await identify
         machine = loaded.machine
         state, commands = machine.start(caller, started, voice=self.voice_available)
         call = _Call(channel, call_ids, started)

@@ -725,13 +725,30 @@ def _feed(h: Any, text: str) -> None:
 def frame_digest(frame: AmiFrame) -> bytes:
     """sha256 of the frame's full content: every header and value, in wire order, each
     prefixed by its length (the same bytes `_feed` would hash, in one update)."""
-    parts = []
+    parts: list[bytes] = []
+    append = parts.append
     for key, value in frame.pairs:
-        for text in (key, value):
-            data = text.encode("utf-8", "surrogatepass")
-            parts.append(len(data).to_bytes(8, "big"))
-            parts.append(data)
+        prefixed = _PREFIXED_KEYS.get(key)
+        if prefixed is None:
+            prefixed = _prefixed(key)
+            if len(_PREFIXED_KEYS) < _MAX_PREFIXED_KEYS:
+                _PREFIXED_KEYS[key] = prefixed
+        append(prefixed)
+        data = value.encode("utf-8", "surrogatepass")
+        append(len(data).to_bytes(8, "big"))
+        append(data)
     return hashlib.sha256(b"".join(parts)).digest()
+
+
+def _prefixed(text: str) -> bytes:
+    data = text.encode("utf-8", "surrogatepass")
+    return len(data).to_bytes(8, "big") + data
+
+
+# header names repeat on every frame: their length-prefixed bytes are made once (bounded,
+# so a hostile stream inventing names cannot grow it)
+_MAX_PREFIXED_KEYS = 2048
+_PREFIXED_KEYS: dict[str, bytes] = {}
 
 
 def _has_identity(frame: AmiFrame) -> bool:

@@ -181,6 +181,9 @@ class EspeakEngine:
             return _espeak().synthesize(text, voice=voice, rate=rate)
 
 
+_KNOWN_PROMPTS = 4096  # rendered prompts remembered in memory (texts with call data vary)
+
+
 class PromptRenderer:
     """Renders texts to cached Asterisk-ready WAV files (one synthesis per distinct prompt)."""
 
@@ -203,6 +206,10 @@ class PromptRenderer:
         self._engine_version: str | None = None
         # one lock per prompt being rendered, so that concurrent requests synthesise it once
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # prompts already rendered, with the size and mtime their file had then: a menu prompt
+        # is asked for on every call, and checking the file again (a thread hop and a WAV
+        # header read) was most of an IVR step's turnaround under load
+        self._known: dict[tuple[str, bool], tuple[RenderedPrompt, int, int]] = {}
 
     @property
     def cache_dir(self) -> Path:
@@ -216,6 +223,17 @@ class PromptRenderer:
 
     async def render(self, text: str, *, normalise: bool = True) -> RenderedPrompt:
         """The prompt file for `text`, synthesised now unless it is already in the cache."""
+        known = self._known.get((text, normalise))
+        if known is not None:
+            rendered, size, mtime_ns = known
+            try:
+                # one stat of a local cache file (no data read): cheaper than the hop to a thread
+                facts = os.stat(rendered.path)
+            except OSError:
+                facts = None
+            if facts is not None and (facts.st_size, facts.st_mtime_ns) == (size, mtime_ns):
+                return self._for_asterisk(rendered)
+            del self._known[(text, normalise)]  # changed or gone: check and render as before
         spoken = self.spoken_text(text, normalise=normalise)
         if not spoken:
             raise TtsError("nothing to say: the text is empty")
@@ -228,10 +246,26 @@ class PromptRenderer:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            rendered = await asyncio.to_thread(self._cached_or_rendered, spoken, key)
+            rendered, facts = await asyncio.to_thread(self._cached_or_rendered_facts, spoken, key)
+        if facts is not None:
+            if len(self._known) >= _KNOWN_PROMPTS:
+                del self._known[next(iter(self._known))]  # the oldest
+            self._known[(text, normalise)] = (rendered, facts.st_size, facts.st_mtime_ns)
+        return self._for_asterisk(rendered)
+
+    def _for_asterisk(self, rendered: RenderedPrompt) -> RenderedPrompt:
         if self._asterisk_dir is not None:
-            rendered = dataclasses.replace(rendered, asterisk_dir=self._asterisk_dir)
+            return dataclasses.replace(rendered, asterisk_dir=self._asterisk_dir)
         return rendered
+
+    def _cached_or_rendered_facts(
+        self, spoken: str, key: str
+    ) -> tuple[RenderedPrompt, os.stat_result | None]:
+        rendered = self._cached_or_rendered(spoken, key)
+        try:
+            return rendered, os.stat(rendered.path)
+        except OSError:
+            return rendered, None
 
     def _key(self, spoken: str, engine_version: str) -> str:
         material = json.dumps(
