@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -369,16 +370,25 @@ def build_platform(
     )
 
     listener = AmiFanout(calls)
+    acd_clock: Callable[[], datetime] = _utcnow
+    ami_options: dict[str, Any] = {}
+    if settings.uses_simulator and simulator_clock is not None:
+        sim_clock = simulator_clock
+
+        def simulated_now() -> datetime:
+            return datetime.fromtimestamp(sim_clock.epoch(), UTC)
+
+        ami_options["clock"] = simulated_now
+        # the ACD's timers (wrap-up, the emergency rule's "busy for 3 minutes") measure the
+        # same simulated seconds as the events they follow
+        acd_clock = simulated_now
     acd = AcdService(
         factory,
         settings=acd_settings(settings),
         callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
         emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
+        clock=acd_clock,
     )
-    ami_options: dict[str, Any] = {}
-    if settings.uses_simulator and simulator_clock is not None:
-        sim_clock = simulator_clock
-        ami_options["clock"] = lambda: datetime.fromtimestamp(sim_clock.epoch(), UTC)
     client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener), **ami_options)
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():

@@ -467,7 +467,8 @@ class _Call:
     def _fallback_dialled(self) -> str | None:
         if self.inbound or self.first_exten in (None, "s"):
             return None
-        return self.first_exten
+        # the dialer's Local/89161234567@outbound: the trunk's spelling, stored in E.164
+        return stored_number(self.first_exten)
 
 
 # Events a call's setup is made of: the tracker holds the record back until something else

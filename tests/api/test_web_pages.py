@@ -53,6 +53,25 @@ async def test_a_wrong_password_stays_on_the_sign_in_page(
     assert "cc_session" not in reply.headers.get("set-cookie", "")
 
 
+async def test_the_sign_in_page_is_throttled_like_the_api(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Issue 16, row 1, replayed on the page: guessing through the form is no way around the
+    API's sign-in limits."""
+    await make_user("boss", role=Role.SUPERVISOR)
+    codes = [
+        (await client.post("/login", data={"username": "boss", "password": "nope"})).status_code
+        for _ in range(8)
+    ]
+    assert codes[:5] == [401] * 5
+    assert codes[5:] == [429] * 3
+    locked = await client.post("/login", data={"username": "boss", "password": "secret"})
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "Слишком много неудачных попыток" in locked.text
+    assert "cc_session" not in locked.headers.get("set-cookie", "")
+
+
 async def test_an_operator_gets_the_workstation_and_not_the_wallboard(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Form, Request, status
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, status
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -25,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from callcenter.accounts.users import authenticate
+from callcenter.api.routes.auth import checked_sign_in
 from callcenter.api.tokens import InvalidTokenError, decode_token, issue_token
 from callcenter.bootstrap import Platform
 from callcenter.domain.roles import Role
@@ -147,19 +147,28 @@ async def login(
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
     platform = _platform(request)
-    async with platform.session_factory() as tx:
-        user = await authenticate(tx, username, password)
-    if user is None:
-        return _render(
+    try:
+        # the API's own check: the same limits and audit whichever door is knocked on
+        async with platform.session_factory() as tx:
+            user = await checked_sign_in(request, tx, username, password)
+    except HTTPException as refused:
+        throttled = refused.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+        page = _render(
             request,
             "login.html",
             {
                 "title": "Вход",
-                "error": "Неверное имя пользователя или пароль",
+                "error": "Слишком много неудачных попыток входа: попробуйте позже"
+                if throttled
+                else "Неверное имя пользователя или пароль",
                 "username": username,
             },
-            status_code=status.HTTP_401_UNAUTHORIZED,
+            status_code=refused.status_code,
         )
+        retry_after = (refused.headers or {}).get("Retry-After")
+        if retry_after is not None:
+            page.headers["Retry-After"] = retry_after
+        return page
     settings = platform.settings
     ttl = timedelta(minutes=settings.jwt_expire_minutes)
     token, _expires = issue_token(

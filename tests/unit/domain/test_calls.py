@@ -626,3 +626,19 @@ def test_an_operators_dial_out_is_their_outbound_call_to_the_number_dialled(
     assert call.direction is Direction.OUTBOUND
     assert call.operator_interface == "PJSIP/op101"
     assert (call.caller_number, call.dialled_number) == ("op101", "+79157001122")
+
+
+def test_a_campaign_call_is_numbered_in_e164_like_a_manual_one(tracker: CallTracker) -> None:
+    """Issue 16, row 6: the dialer's `Local/89162220001@outbound` names the number in the
+    trunk's 8-prefixed form; the record keeps it in E.164, the one form searches expect."""
+    leg = {
+        "channel": "Local/89162220001@outbound-0000000b;1",
+        "caller_id_num": "88001000000",
+        "context": "outbound",
+        "exten": "89162220001",
+    }
+    feed(tracker, created(0, **leg), step(0, "AppDial2", **leg))
+    update = tracker.apply(hangup(30, **leg))
+    assert update is not None
+    assert update.record.direction is Direction.OUTBOUND
+    assert update.record.dialled_number == "+79162220001"
