@@ -27,6 +27,7 @@ import argparse
 import statistics
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,14 +51,13 @@ class Tally:
     worst: list[float] = field(default_factory=list)
     ratios: list[float] = field(default_factory=list)
 
-    def add(self, results: dict[str, Result]) -> None:
-        for name, result in results.items():
-            self.talk[name].append(result.talk_min_per_h)
-            self.abandon[name].append(result.abandon_pct)
-        self.worst.append(results["predictive"].worst_hour_pct())
-        self.ratios.append(
-            results["predictive"].talk_min_per_h / results["progressive"].talk_min_per_h
-        )
+    def add(self, figures: dict[str, tuple[float, float, float]]) -> None:
+        """`figures`: (talk, abandon %, worst hour %) per strategy."""
+        for name, (talk, abandon, _) in figures.items():
+            self.talk[name].append(talk)
+            self.abandon[name].append(abandon)
+        self.worst.append(figures["predictive"][2])
+        self.ratios.append(figures["predictive"][0] / figures["progressive"][0])
 
 
 def run_case(scenario: Scenario) -> dict[str, Result]:
@@ -65,11 +65,22 @@ def run_case(scenario: Scenario) -> dict[str, Result]:
     return {s.name: simulate(scenario, s) for s in strategies}
 
 
+def _figures(scenario: Scenario) -> dict[str, tuple[float, float, float]]:
+    """(talk, abandon %, worst hour %) per strategy: all a tally needs, cheap to send back."""
+    return {
+        name: (r.talk_min_per_h, r.abandon_pct, r.worst_hour_pct())
+        for name, r in run_case(scenario).items()
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.dialer", description=__doc__)
     parser.add_argument("--hours", type=float, default=2.0, help="measured hours per run")
     parser.add_argument("--seeds", type=int, default=20, help="seeds 1..N per condition")
     parser.add_argument("--verbose", action="store_true", help="a line per seed")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="runs at once (the figures do not depend on it)"
+    )
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -84,18 +95,21 @@ def main(argv: list[str] | None = None) -> int:
     print(header)
     print("-" * len(header))
     tallies: dict[str, Tally] = {}
+    pool = ProcessPoolExecutor(args.jobs) if args.jobs > 1 else None
     for condition, options in CONDITIONS.items():
         tally = tallies[condition] = Tally()
-        for seed in range(1, args.seeds + 1):
-            scenario = Scenario(operators=OPERATORS, hours=args.hours, seed=seed, **options)
-            results = run_case(scenario)
-            tally.add(results)
+        scenarios = [
+            Scenario(operators=OPERATORS, hours=args.hours, seed=seed, **options)
+            for seed in range(1, args.seeds + 1)
+        ]
+        runs = pool.map(_figures, scenarios) if pool else map(_figures, scenarios)
+        for seed, figures in enumerate(runs, start=1):
+            tally.add(figures)
             if args.verbose:
-                pred, prog = results["predictive"], results["progressive"]
+                pred, prog = figures["predictive"], figures["progressive"]
                 print(
-                    f"  {condition} seed {seed}: {pred.talk_min_per_h:.2f} min "
-                    f"{pred.abandon_pct:.2f}% worst {pred.worst_hour_pct():.2f}% "
-                    f"progressive {prog.talk_min_per_h:.2f}",
+                    f"  {condition} seed {seed}: {pred[0]:.2f} min {pred[1]:.2f}% "
+                    f"worst {pred[2]:.2f}% progressive {prog[0]:.2f}",
                     flush=True,
                 )
         mean = statistics.fmean
@@ -107,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
             f"{min(tally.ratios):12.2f}x",
             flush=True,
         )
+    if pool is not None:
+        pool.shutdown()
     print(f"({time.perf_counter() - started:.1f} s)")
 
     def overall(values: str, strategy: str) -> float:

@@ -104,6 +104,8 @@ class View:
     waiting_live: int  # live answers waiting for an operator
     in_flight_elapsed: tuple[float, ...] = ()  # seconds since each call in flight was placed
     remaining: int | None = None  # numbers of the list not dialled yet (None: endless)
+    # operators in wrap-up: seconds since their wrap-up began (the ACD shows that state)
+    wrap_elapsed: tuple[float, ...] = ()
 
 
 class Strategy(Protocol):
@@ -115,7 +117,7 @@ class Strategy(Protocol):
 
     def live_answer(self, now: float, *, abandoned: bool) -> None: ...
 
-    def handled(self, seconds: float, *, returned: bool) -> None: ...
+    def handled(self, seconds: float, *, returned: bool, wrap_seconds: float) -> None: ...
 
 
 class _Fate(Enum):
@@ -185,6 +187,7 @@ class Simulation:
         self._ready: deque[int] = deque(range(scenario.operators))
         self._talking: dict[int, float] = {}  # operator -> call reached them at
         self._wrapping: dict[int, float] = {}  # operator -> call began at
+        self._wrap_began: dict[int, float] = {}  # operator -> wrap-up began at
         self._in_flight: dict[int, float] = {}  # call number -> dialled at
         self._paused = 0
         self._waiting: deque[tuple[float, int]] = deque()  # (answered at, call number)
@@ -232,6 +235,7 @@ class Simulation:
             in_flight=len(self._in_flight),
             waiting_live=len(self._waiting),
             in_flight_elapsed=tuple(self.now - t for t in self._in_flight.values()),
+            wrap_elapsed=tuple(self.now - t for t in self._wrap_began.values()),
             remaining=None if self.sc.contacts is None else self.sc.contacts - self._dial_no,
         )
         wanted = max(0, self.strategy.calls_to_place(view))
@@ -333,11 +337,13 @@ class Simulation:
             del self._talking[operator]
             self._count_talk(start, self.now)
             self._wrapping[operator] = start
+            self._wrap_began[operator] = self.now
             self._at(self.now + wrap, wrap_over)
 
         def wrap_over() -> None:
             del self._wrapping[operator]
-            self.strategy.handled(self.now - start, returned=not pause)
+            del self._wrap_began[operator]
+            self.strategy.handled(self.now - start, returned=not pause, wrap_seconds=wrap)
             if pause:
                 self._paused += 1
                 self._at(self.now + pause, back)

@@ -41,7 +41,7 @@ class PredictiveStrategy:
     def calls_to_place(self, view: View) -> int:
         decision = self.pacer.decide(
             view.now,
-            OperatorLoad(view.ready, view.talking_elapsed + view.wrapping_elapsed),
+            OperatorLoad(view.ready, view.talking_elapsed, view.wrap_elapsed),
             CallLoad(view.in_flight, view.waiting_live, view.in_flight_elapsed),
             max_new=NO_LIMIT if view.remaining is None else view.remaining,
         )
@@ -53,8 +53,8 @@ class PredictiveStrategy:
     def live_answer(self, now: float, *, abandoned: bool) -> None:
         self.pacer.live_answer(now, abandoned=abandoned)
 
-    def handled(self, seconds: float, *, returned: bool) -> None:
-        self.pacer.handled(seconds, returned=returned)
+    def handled(self, seconds: float, *, returned: bool, wrap_seconds: float) -> None:
+        self.pacer.handled(seconds, returned=returned, wrap_seconds=wrap_seconds)
 
 
 class ProgressiveStrategy:
@@ -72,7 +72,7 @@ class ProgressiveStrategy:
     def live_answer(self, now: float, *, abandoned: bool) -> None:
         return None
 
-    def handled(self, seconds: float, *, returned: bool) -> None:
+    def handled(self, seconds: float, *, returned: bool, wrap_seconds: float) -> None:
         return None
 
 
@@ -133,5 +133,5 @@ class RatioFeedbackStrategy:
         if abandoned:
             self._drops_today += 1
 
-    def handled(self, seconds: float, *, returned: bool) -> None:
+    def handled(self, seconds: float, *, returned: bool, wrap_seconds: float) -> None:
         return None

@@ -25,6 +25,7 @@ class SignInThrottle:
         self._lockout = lockout_seconds
         self._users: dict[str, _Window] = {}
         self._addresses: dict[str, _Window] = {}
+        self._in_flight: dict[tuple[int, str], int] = {}  # (table, key) -> checks under way
 
     def retry_after(self, username: str, address: str, now: float) -> float | None:
         """Seconds until a sign-in may be tried again, or None when it may be tried now."""
@@ -34,6 +35,40 @@ class SignInThrottle:
             if window is not None and window.locked_until > now
         ]
         return max(waits) if waits else None
+
+    def begin(self, username: str, address: str, now: float) -> float | None:
+        """Ask before checking a password; None means go ahead, and `end` must follow.
+
+        Attempts still being checked count against the limits: otherwise a burst of
+        parallel sign-ins all pass this gate before the first failure is counted (the
+        password check takes a while on purpose), and nothing is throttled.
+        """
+        wait = self.retry_after(username, address, now)
+        if wait is not None:
+            return wait
+        keys = ((self._users, username.lower(), self._per_user),
+                (self._addresses, address, self._per_address))  # fmt: skip
+        for table, key, limit in keys:
+            window = table.get(key)
+            recent = 0
+            if window is not None:
+                recent = sum(1 for at in window.failures if at > now - self._lockout)
+            if recent + self._in_flight.get((id(table), key), 0) >= limit:
+                return 1.0  # busy rather than locked: worth trying again in a moment
+        for table, key, _limit in keys:
+            slot = (id(table), key)
+            self._in_flight[slot] = self._in_flight.get(slot, 0) + 1
+        return None
+
+    def end(self, username: str, address: str) -> None:
+        """The password check that `begin` let through is over (whatever its outcome)."""
+        for table, key in ((self._users, username.lower()), (self._addresses, address)):
+            slot = (id(table), key)
+            left = self._in_flight.get(slot, 0) - 1
+            if left > 0:
+                self._in_flight[slot] = left
+            else:
+                self._in_flight.pop(slot, None)
 
     def failed(self, username: str, address: str, now: float) -> None:
         self._bump(self._users, username.lower(), self._per_user, now)

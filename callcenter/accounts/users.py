@@ -28,6 +28,10 @@ async def _verify(password: str, password_hash: str) -> bool:
 
 async def authenticate(tx: Stores, username: str, password: str) -> User | None:
     user = await tx.users.get_by_username(username)
+    # End the read before the slow check: a burst of sign-ins must not hold every pooled
+    # database connection while it queues for the hashing threads (the caller's next
+    # statement opens a new transaction; nothing was written, and rows stay loaded).
+    await tx.commit()
     if user is None:
         await _verify(password, _DUMMY_HASH)
         return None

@@ -53,6 +53,21 @@ class ReportOut(BaseModel):
             definitions=table.definitions,
         )
 
+    @classmethod
+    def trusted(cls, table: ReportTable, timezone: str) -> ReportOut:
+        """`of` without validation, for the service's own tables (the same JSON)."""
+        return cls.model_construct(
+            title=table.title,
+            kind=table.kind.value,
+            start=table.start,
+            end=table.end,
+            timezone=timezone,
+            sla_seconds=table.sla_seconds,
+            columns=[ColumnOut(key=c.key, title=c.title) for c in table.columns],
+            rows=table.rows,
+            definitions=table.definitions,
+        )
+
 
 class SavedReportIn(BaseModel):
     """A report definition under a name: kind (summary or a standard report), metrics,
@@ -67,6 +82,14 @@ class SavedReportIn(BaseModel):
             "examples": [{"name": "Линии по часам за вчера", "definition": _DEFINITION_EXAMPLE}]
         }
     )
+
+
+class ReportRunIn(BaseModel):
+    """A report definition (as saved ones) to run once without saving it."""
+
+    definition: dict[str, Any]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"definition": _DEFINITION_EXAMPLE}]})
 
 
 class SavedReportOut(BaseModel):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -30,6 +31,7 @@ from callcenter.db.health import probe_database
 from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
 from callcenter.domain.recordings import RecordingState
+from callcenter.domain.calls import CallRecord
 from callcenter.outbound.notify_jobs import EmailSender, SmsSender
 from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from callcenter.pbx.frames import AmiFrame
     from callcenter.pbx.listener import ResyncSnapshot
     from callcenter.sim.clock import Clock
+    from callcenter.workstation.redial_runner import RedialRunner
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,8 @@ class Platform:
     email: EmailSender | None = None
     # SMS / e-mail jobs; runs in this (API) process unless CALLCENTER_NOTIFY_WORKER=false
     notify: NotifyWorker | None = None
+    # operators' auto-redial jobs (stored): made by telephony nodes (and the all-in-one)
+    redials: RedialRunner | None = None
     # the recordings' archive/retention schedule runs in one role only (telephony, all-in-one)
     maintenance: bool = True
     role: str = "all"
@@ -112,6 +117,27 @@ class Platform:
                 )
         except (TimeoutError, OSError, SQLAlchemyError) as exc:
             log.warning("metrics: cannot count recordings: %s", exc)
+
+    def live_calls(self) -> list[CallRecord] | None:
+        """The calls in progress: this process's records, or on an API node those the
+        telephony nodes publish; None when neither is here."""
+        if self.calls is not None:
+            return self.calls.tracker.open_calls()
+        published = getattr(self.acd, "live_calls", None)
+        return list(published()) if callable(published) else None
+
+    def call_lookup(self, linkedid: str) -> CallRecord | None:
+        if self.calls is not None:
+            return self.calls.tracker.get(linkedid)
+        lookup = getattr(self.acd, "call_lookup", None)
+        found = lookup(linkedid) if callable(lookup) else None
+        return found if isinstance(found, CallRecord) else None
+
+    def redial_node(self, operator_id: int) -> str | None:
+        """The telephony node an operator's auto-redial attempts belong to: the one whose
+        Asterisk has the operator's phone (None: the only one, or unknown)."""
+        node_of = getattr(self.acd, "node_of", None)
+        return node_of(operator_id) if callable(node_of) else None
 
     def metrics_text(self) -> bytes:
         """This process's metrics in the Prometheus text format."""
@@ -335,6 +361,7 @@ def build_platform(
     )
     from callcenter.outbound.operator_feed import DialerOperatorFeed
     from callcenter.recordings.call_hooks import CallRecordingHooks
+    from callcenter.workstation.redial_runner import RedialRunner
 
     engine = create_engine(
         settings.database_url, application_name=f"callcenter {role} {settings.node}"
@@ -372,16 +399,25 @@ def build_platform(
     )
 
     listener = AmiFanout(calls)
+    acd_clock: Callable[[], datetime] = _utcnow
+    ami_options: dict[str, Any] = {}
+    if settings.uses_simulator and simulator_clock is not None:
+        sim_clock = simulator_clock
+
+        def simulated_now() -> datetime:
+            return datetime.fromtimestamp(sim_clock.epoch(), UTC)
+
+        ami_options["clock"] = simulated_now
+        # the ACD's timers (wrap-up, the emergency rule's "busy for 3 minutes") measure the
+        # same simulated seconds as the events they follow
+        acd_clock = simulated_now
     acd = AcdService(
         factory,
         settings=acd_settings(settings),
         callback_store=SqlCallbackStore(factory, node=settings.node, clock=_utcnow),
         emergency_store=SqlEmergencyStore(factory, clock=_utcnow),
+        clock=acd_clock,
     )
-    ami_options: dict[str, Any] = {}
-    if settings.uses_simulator and simulator_clock is not None:
-        sim_clock = simulator_clock
-        ami_options["clock"] = lambda: datetime.fromtimestamp(sim_clock.epoch(), UTC)
     client = AmiClient.from_settings(settings, AcdAmiListener(acd, inner=listener), **ami_options)
     acd.attach(client)
     for script, handler in acd_agi_routes(acd, ivr.renderer, sessions=factory).items():
@@ -426,6 +462,9 @@ def build_platform(
     )
     agi.add_route("dialer", dialer_agi_handler(dialer))
     operator_feed = DialerOperatorFeed(acd, pool, clock=_utcnow)
+    redials = RedialRunner(
+        factory, client, node=settings.node, clock=_utcnow, call_lookup=calls.tracker.get
+    )
     listener.dialer = dialer
     sms = build_sms_gateway(settings)
     email = build_email_sender(settings)
@@ -444,18 +483,22 @@ def build_platform(
         ivr,
         _AgiComponent(agi, on_agi_bound),
         reports,
+        redials,
     ]
     if role == "telephony" and not settings.is_sqlite:
         from callcenter.cluster.telephony_node import TelephonyNode
+        from callcenter.db.notify import pg_listen
 
         components.append(
             TelephonyNode(
                 factory,
                 acd,
-                database_url=settings.database_url,
+                listen=pg_listen(settings.database_url),
                 name=settings.node,
                 site=settings.site,
                 pbx=client,
+                redials=redials,
+                calls=calls,
             )
         )
 
@@ -477,6 +520,7 @@ def build_platform(
         agi=agi,
         ivr=ivr.service,
         dialer=dialer,
+        redials=redials,
     )
 
 
@@ -506,15 +550,16 @@ def build_api_platform(settings: Settings) -> Platform:
     """An API node (role `api`): HTTP and WebSockets over the shared PostgreSQL; the ACD and
     call control are the telephony nodes', reached through the database."""
     from callcenter.cluster.remote import RemoteAcd, RemotePbxClient
+    from callcenter.db.notify import pg_listen
 
     if settings.is_sqlite:
         raise ValueError("the api role needs PostgreSQL (CALLCENTER_DATABASE_URL)")
     engine = create_engine(settings.database_url, application_name="callcenter api")
     factory = create_session_factory(engine)
     acd = RemoteAcd(
-        factory, database_url=settings.database_url, request_timeout=settings.request_timeout
+        factory, listen=pg_listen(settings.database_url), request_timeout=settings.request_timeout
     )
-    pbx = _RemotePbxLink(acd, RemotePbxClient(acd.requests))
+    pbx = _RemotePbxLink(acd, RemotePbxClient(acd.requests, acd))
     sms = build_sms_gateway(settings)
     email = build_email_sender(settings)
     notify = (

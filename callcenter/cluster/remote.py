@@ -14,26 +14,30 @@ import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from callcenter.acd.live_view import ChangeFeed
 from callcenter.acd.operator_states import PbxUnavailable, StateChange
-from callcenter.cluster.codec import operator_view_status, status_from_json
+from callcenter.calls.records import normalise_interface
+from callcenter.cluster.codec import (
+    live_call_from_json,
+    operator_view_status,
+    ring_from_payload,
+    status_from_json,
+)
 from callcenter.cluster.stores import (
     EMERGENCY_CHANNEL,
     LIVE_CHANNEL,
     REPLY_CHANNEL,
     REQUEST_CHANNEL,
+    RING_CHANNEL,
     SqlEmergencyStore,
 )
-from callcenter.common.access import Conflict, InvalidInput, NotFound
-from callcenter.db.engine import SessionFactory
-from callcenter.db.notify import PgListener
-from callcenter.db.repositories import audit as audit_repo
-from callcenter.db.repositories import cluster as cluster_repo
+from callcenter.common.access import Conflict, InvalidInput, NotFound, Sessions
 from callcenter.domain import acd as rules
 from callcenter.domain.acd import EmergencyMode, EmergencySource
 from callcenter.domain.agents import AgentStatus
+from callcenter.domain.calls import CallRecord
 from callcenter.pbx.ami_errors import (
     AmiActionError,
     AmiError,
@@ -41,8 +45,13 @@ from callcenter.pbx.ami_errors import (
     AmiTimeoutError,
 )
 from callcenter.pbx.results import ConfbridgeParticipant
+from callcenter.ports.live import Listen
+from callcenter.workstation.call_control import operator_interfaces
+from callcenter.workstation.screen_pop import Ring
 
 log = logging.getLogger(__name__)
+
+RingListener = Callable[[Ring, str | None], None]
 
 EMERGENCY_AUDIT_ACTION = "acd.emergency"
 NODE_STALE_AFTER = timedelta(seconds=15)  # a node silent this long is left out of the view
@@ -59,9 +68,7 @@ class RequestFailed(Exception):
 class NodeRequester:
     """Sends requests to telephony nodes and waits for their answers."""
 
-    def __init__(
-        self, sessions: SessionFactory, *, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
+    def __init__(self, sessions: Sessions, *, clock: Callable[[], datetime] = _utcnow) -> None:
         self._sessions = sessions
         self._clock = clock
         self._waiting: dict[int, asyncio.Event] = {}
@@ -75,11 +82,11 @@ class NodeRequester:
     async def call(
         self, kind: str, payload: dict[str, Any], *, node: str | None = None, wait: float = 10.0
     ) -> dict[str, Any]:
-        async with self._sessions.begin() as session:
-            request_id = await cluster_repo.submit_request(
-                session, node=node, kind=kind, payload=payload, now=self._clock()
+        async with self._sessions.begin() as tx:
+            request_id = await tx.cluster.submit_request(
+                node=node, kind=kind, payload=payload, now=self._clock()
             )
-            await cluster_repo.notify(session, REQUEST_CHANNEL, node or "")
+            await tx.cluster.notify(REQUEST_CHANNEL, node or "")
         done = asyncio.Event()
         self._waiting[request_id] = done
         loop = asyncio.get_running_loop()
@@ -90,8 +97,8 @@ class NodeRequester:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), timeout=1.0)
                 done.clear()
-                async with self._sessions() as session:
-                    row = await cluster_repo.get_request(session, request_id)
+                async with self._sessions() as tx:
+                    row = await tx.cluster.get_request(request_id)
                     if row is not None and row.done_at is not None:
                         if row.error_kind is not None:
                             raise _error(kind, row.error_kind, row.error or "")
@@ -124,54 +131,85 @@ def _error(kind: str, error_kind: str, message: str) -> Exception:
     return RequestFailed(message)
 
 
-class RemotePbxClient:
-    """Call control's AMI actions, carried out by a telephony node."""
+class ChannelOwners(Protocol):
+    """Which telephony node has a channel or an operator's phone (RemoteAcd knows)."""
 
-    def __init__(self, requests: NodeRequester, *, timeout: float = 15.0) -> None:
+    nodes: dict[str, dict[str, Any]]
+
+    def node_of_channel(self, channel: str) -> str | None: ...
+
+    def node_of_device(self, device: str) -> str | None: ...
+
+
+class RemotePbxClient:
+    """Call control's AMI actions, carried out by the telephony node whose Asterisk has the
+    channel: a channel lives on one Asterisk, and another node's AMI would answer "no such
+    channel". A channel no node claims (not yet published) goes to whichever node is free."""
+
+    def __init__(
+        self, requests: NodeRequester, owners: ChannelOwners, *, timeout: float = 15.0
+    ) -> None:
         self._requests = requests
+        self._owners = owners
         self._timeout = timeout
 
-    async def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, node: str | None, method: str, *args: Any, **kwargs: Any) -> Any:
         try:
             reply = await self._requests.call(
                 f"pbx.{method}",
                 {"args": list(args), "kwargs": {k: v for k, v in kwargs.items()}},
+                node=node,
                 wait=self._timeout,
             )
         except RequestFailed as exc:
             raise AmiNotConnectedError(str(exc)) from None
         return reply.get("value")
 
+    def _of(self, channel: str) -> str | None:
+        return self._owners.node_of_channel(channel)
+
     async def originate(self, channel: str, **kwargs: Any) -> object:
         variables = kwargs.get("variables")
         if variables is not None:
             kwargs["variables"] = {str(k): str(v) for k, v in dict(variables).items()}
-        return await self._call("originate", channel, **kwargs)
+        # the operator's phone rings first: the node it is registered (signed in) with
+        node = self._owners.node_of_device(channel)
+        return await self._call(node, "originate", channel, **kwargs)
 
     async def redirect(self, channel: str, context: str, exten: str, priority: int = 1) -> object:
-        return await self._call("redirect", channel, context, exten, priority)
+        return await self._call(self._of(channel), "redirect", channel, context, exten, priority)
 
     async def blind_transfer(self, channel: str, context: str, exten: str) -> object:
-        return await self._call("blind_transfer", channel, context, exten)
+        return await self._call(self._of(channel), "blind_transfer", channel, context, exten)
 
     async def atxfer(self, channel: str, exten: str, context: str | None = None) -> object:
-        return await self._call("atxfer", channel, exten, context)
+        return await self._call(self._of(channel), "atxfer", channel, exten, context)
 
     async def hangup(self, channel: str, cause: int | None = None) -> object:
-        return await self._call("hangup", channel, cause)
+        return await self._call(self._of(channel), "hangup", channel, cause)
 
     async def confbridge_list(self, conference: str) -> tuple[ConfbridgeParticipant, ...]:
-        value = await self._call("confbridge_list", conference)
-        return tuple(ConfbridgeParticipant(**item) for item in value or [])
+        """The room's participants on every node (a room is per Asterisk)."""
+        nodes: list[str | None] = [*sorted(self._owners.nodes)] or [None]
+        replies = await asyncio.gather(
+            *(self._call(node, "confbridge_list", conference) for node in nodes),
+            return_exceptions=True,
+        )
+        values = [r for r in replies if not isinstance(r, BaseException)]
+        if not values:
+            first = replies[0]
+            assert isinstance(first, BaseException)
+            raise first
+        return tuple(ConfbridgeParticipant(**item) for value in values for item in value or [])
 
     async def confbridge_kick(self, conference: str, channel: str) -> object:
-        return await self._call("confbridge_kick", conference, channel)
+        return await self._call(self._of(channel), "confbridge_kick", conference, channel)
 
     async def confbridge_mute(self, conference: str, channel: str) -> object:
-        return await self._call("confbridge_mute", conference, channel)
+        return await self._call(self._of(channel), "confbridge_mute", conference, channel)
 
     async def confbridge_unmute(self, conference: str, channel: str) -> object:
-        return await self._call("confbridge_unmute", conference, channel)
+        return await self._call(self._of(channel), "confbridge_unmute", conference, channel)
 
 
 class RemoteStates:
@@ -191,9 +229,9 @@ class RemoteStates:
 class RemoteAcd:
     def __init__(
         self,
-        sessions: SessionFactory,
+        sessions: Sessions,
         *,
-        database_url: str,
+        listen: Listen,
         clock: Callable[[], datetime] = _utcnow,
         request_timeout: float = 10.0,
     ) -> None:
@@ -207,17 +245,18 @@ class RemoteAcd:
         self._timeout = request_timeout
         self.nodes: dict[str, dict[str, Any]] = {}  # node name -> its published picture
         self._heartbeats: dict[str, datetime] = {}
-        self._listener = PgListener(
-            database_url,
+        self._listener = listen(
             {
                 LIVE_CHANNEL: lambda node: self._spawn(self.refresh(node or None)),
                 EMERGENCY_CHANNEL: lambda _p: self._spawn(self.reload_emergency()),
                 REPLY_CHANNEL: self.requests.on_reply,
+                RING_CHANNEL: self._on_ring,
             },
             on_connect=self._on_connect,
         )
         self._background: set[asyncio.Task[Any]] = set()
         self._poller: asyncio.Task[None] | None = None
+        self._ring_listeners: list[RingListener] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -260,10 +299,8 @@ class RemoteAcd:
     async def refresh(self, _node: str | None) -> None:
         """Re-read the live pictures of every node seen lately."""
         now = self._clock()
-        async with self._sessions() as session:
-            rows = await cluster_repo.live_nodes(
-                session, role="telephony", seen_since=now - NODE_STALE_AFTER
-            )
+        async with self._sessions() as tx:
+            rows = await tx.cluster.live_nodes(role="telephony", seen_since=now - NODE_STALE_AFTER)
         nodes = {r.name: dict(r.snapshot or {}) for r in rows}
         self._heartbeats = {r.name: r.heartbeat_at for r in rows}
         if nodes != self.nodes:
@@ -275,6 +312,63 @@ class RemoteAcd:
         if stored is not None and stored != self.emergency:
             self.emergency = stored
             self.feed.bump()
+
+    # ------------------------------------------------------------------ live calls, rings
+
+    def live_calls(self) -> list[CallRecord]:
+        """The calls in progress on every telephony node, as their nodes last published."""
+        found: list[CallRecord] = []
+        for data in self.nodes.values():
+            for item in data.get("calls") or []:
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    found.append(live_call_from_json(item))
+        return found
+
+    def call_lookup(self, linkedid: str) -> CallRecord | None:
+        for data in self.nodes.values():
+            for item in data.get("calls") or []:
+                if item.get("linkedid") == linkedid:
+                    with contextlib.suppress(ValueError, KeyError, TypeError):
+                        return live_call_from_json(item)
+        return None
+
+    def subscribe_rings(self, listener: RingListener) -> None:
+        """`listener(ring, interface)` for every screen-pop a telephony node relays."""
+        self._ring_listeners.append(listener)
+
+    def _on_ring(self, payload: str) -> None:
+        found = ring_from_payload(payload)
+        if found is None:
+            log.warning("live view: a ring that cannot be read: %.200s", payload)
+            return
+        for listener in self._ring_listeners:
+            try:
+                listener(*found)
+            except Exception:
+                log.exception("live view: a screen-pop listener failed")
+
+    # ------------------------------------------------------------------ who has what
+
+    def node_of_channel(self, channel: str) -> str | None:
+        """The telephony node whose Asterisk has that channel (name or uniqueid), as the
+        nodes last published their live calls; None when no node claims it."""
+        for name, data in self.nodes.items():
+            if channel in (data.get("channels") or ()):
+                return name
+            if any(item.get("linkedid") == channel for item in data.get("calls") or ()):
+                return name
+        return None
+
+    def node_of_device(self, device: str) -> str | None:
+        """The telephony node an operator's phone (e.g. PJSIP/101) is signed in on."""
+        wanted = normalise_interface(device)
+        for name, data in self.nodes.items():
+            for op in data.get("operators") or ():
+                if op.get("state") == "logged_out":
+                    continue
+                if wanted in operator_interfaces(None, str(op.get("extension") or "")):
+                    return name
+        return None
 
     # ------------------------------------------------------------------ operators
 
@@ -288,6 +382,10 @@ class RemoteAcd:
                 if best is None or (best["state"] == "logged_out" and op["state"] != "logged_out"):
                     best = dict(op, node=data.get("node"))
         return best
+
+    def node_of(self, operator_id: int) -> str | None:
+        """The telephony node the operator is signed in on (None: not signed in)."""
+        return self._node_of(operator_id)
 
     def _node_of(self, operator_id: int) -> str | None:
         view = self.operator_view(operator_id)
@@ -340,9 +438,8 @@ class RemoteAcd:
             announcement=announcement,
             baseline_per_hour=None,
         )
-        async with self._sessions.begin() as session:
-            await audit_repo.append(
-                session,
+        async with self._sessions.begin() as tx:
+            await tx.audit.append(
                 EMERGENCY_AUDIT_ACTION,
                 at=now,
                 user_id=user_id,

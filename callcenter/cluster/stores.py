@@ -7,8 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from callcenter.acd.callbacks import CallbackState, QueuedCallback
-from callcenter.db.engine import SessionFactory
-from callcenter.db.repositories import cluster as cluster_repo
+from callcenter.common.access import Sessions
 from callcenter.domain.acd import EmergencyMode, EmergencySource
 
 # PostgreSQL NOTIFY channels the roles use
@@ -16,14 +15,13 @@ EMERGENCY_CHANNEL = "cc_emergency"  # the switch changed: nodes reload it
 LIVE_CHANNEL = "cc_live"  # a telephony node published a new snapshot (payload: node name)
 REQUEST_CHANNEL = "cc_requests"  # a request for a telephony node (payload: node or "")
 REPLY_CHANNEL = "cc_replies"  # a request was done (payload: its id)
+RING_CHANNEL = "cc_ring"  # a call rings for an operator: a screen-pop (payload: small JSON)
 
 
 class SqlCallbackStore:
     """Callbacks of one telephony node (`node`): each node makes its own callers' calls."""
 
-    def __init__(
-        self, sessions: SessionFactory, *, node: str, clock: Callable[[], datetime]
-    ) -> None:
+    def __init__(self, sessions: Sessions, *, node: str, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self.node = node
         self._clock = clock
@@ -52,12 +50,12 @@ class SqlCallbackStore:
             }
             for c in callbacks
         ]
-        async with self._sessions.begin() as session:
-            await cluster_repo.save_callbacks(session, rows)
+        async with self._sessions.begin() as tx:
+            await tx.cluster.save_callbacks(rows)
 
     async def load_active(self) -> list[QueuedCallback]:
-        async with self._sessions() as session:
-            rows = await cluster_repo.active_callbacks(session, self.node)
+        async with self._sessions() as tx:
+            rows = await tx.cluster.active_callbacks(self.node)
         return [
             QueuedCallback(
                 id=r.id,
@@ -83,13 +81,13 @@ class SqlCallbackStore:
 class SqlEmergencyStore:
     """The one emergency switch of the whole centre."""
 
-    def __init__(self, sessions: SessionFactory, *, clock: Callable[[], datetime]) -> None:
+    def __init__(self, sessions: Sessions, *, clock: Callable[[], datetime]) -> None:
         self._sessions = sessions
         self._clock = clock
 
     async def load(self) -> EmergencyMode | None:
-        async with self._sessions() as session:
-            row = await cluster_repo.load_emergency(session)
+        async with self._sessions() as tx:
+            row = await tx.cluster.load_emergency()
         if row is None:
             return None
         return EmergencyMode(
@@ -101,9 +99,8 @@ class SqlEmergencyStore:
         )
 
     async def save(self, mode: EmergencyMode) -> None:
-        async with self._sessions.begin() as session:
-            await cluster_repo.save_emergency(
-                session,
+        async with self._sessions.begin() as tx:
+            await tx.cluster.save_emergency(
                 active=mode.active,
                 source=mode.source.value if mode.source is not None else None,
                 since=mode.since,
@@ -111,4 +108,4 @@ class SqlEmergencyStore:
                 baseline_per_hour=mode.baseline_per_hour,
                 now=self._clock(),
             )
-            await cluster_repo.notify(session, EMERGENCY_CHANNEL)
+            await tx.cluster.notify(EMERGENCY_CHANNEL)

@@ -16,29 +16,39 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from callcenter.acd.operator_states import PbxUnavailable
+from callcenter.acd.operator_states import PbxUnavailable, StateChange
 from callcenter.acd.service import AcdService
-from callcenter.cluster.codec import jsonable, status_to_json
+from callcenter.calls.records import CallEvents
+from callcenter.cluster.codec import (
+    jsonable,
+    live_call_to_json,
+    ring_to_payload,
+    status_to_json,
+)
 from callcenter.cluster.stores import (
     EMERGENCY_CHANNEL,
     LIVE_CHANNEL,
     REPLY_CHANNEL,
     REQUEST_CHANNEL,
+    RING_CHANNEL,
 )
-from callcenter.common.access import Conflict, InvalidInput, NotFound, WorkstationError
-from callcenter.db.engine import SessionFactory
-from callcenter.db.notify import PgListener
-from callcenter.db.repositories import cluster as cluster_repo
+from callcenter.common.access import Conflict, InvalidInput, NotFound, Sessions, WorkstationError
+from callcenter.domain.calls import CallRecord
 from callcenter.pbx.ami_errors import (
     AmiActionError,
     AmiError,
     AmiNotConnectedError,
     AmiTimeoutError,
 )
+from callcenter.ports.live import Listen
+from callcenter.workstation.call_control import REDIAL_CHANNEL
+from callcenter.workstation.redial_runner import RedialRunner
+from callcenter.workstation.screen_pop import ring_of_call, ring_of_state_change
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +66,11 @@ PBX_METHODS = frozenset(
         "confbridge_unmute",
     }
 )
-REQUEST_MAX_AGE = timedelta(minutes=2)  # older requests were given up by their sender
+REQUEST_MAX_AGE = timedelta(minutes=2)
+RING_BACKLOG = 1000  # rings waiting for their NOTIFY (the database is slow or away)
+RUNG_MEMORY = (
+    5000  # (interface, call) pairs already relayed  # older requests were given up by their sender
+)
 
 
 def error_kind(exc: BaseException) -> str:
@@ -85,13 +99,15 @@ def error_message(exc: BaseException) -> str:
 class TelephonyNode:
     def __init__(
         self,
-        sessions: SessionFactory,
+        sessions: Sessions,
         acd: AcdService,
         *,
-        database_url: str,
+        listen: Listen,
         name: str,
         site: str,
         pbx: Any,
+        redials: RedialRunner | None = None,
+        calls: CallEvents | None = None,
         publish_seconds: float = 1.0,
         heartbeat_seconds: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -101,17 +117,22 @@ class TelephonyNode:
         self.name = name
         self.site = site
         self.pbx = pbx
+        self._redials = redials
+        self._calls = calls
+        self._calls_changed = asyncio.Event()
+        self._rings: asyncio.Queue[str] = asyncio.Queue(maxsize=RING_BACKLOG)
+        self._rung: OrderedDict[tuple[str, str], None] = OrderedDict()
         self._clock = clock
         self._publish_seconds = publish_seconds
         self._heartbeat_seconds = heartbeat_seconds
         self._started_at = clock()
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._listener = PgListener(
-            database_url,
+        self._listener = listen(
             {
                 REQUEST_CHANNEL: self._on_request_notify,
                 EMERGENCY_CHANNEL: lambda _p: self._spawn(self.acd.reload_emergency()),
+                REDIAL_CHANNEL: self._on_redial_notify,
             },
             on_connect=self._on_listen_connect,
         )
@@ -121,11 +142,15 @@ class TelephonyNode:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        self.acd.states.subscribe(self._on_state_change)
+        if self._calls is not None:
+            self._calls.subscribe(self._on_call_change)
         await self.publish()
         await self._listener.start()
         self._tasks = [
             asyncio.create_task(self._publisher(), name="node-publish"),
             asyncio.create_task(self._request_worker(), name="node-requests"),
+            asyncio.create_task(self._ring_sender(), name="node-rings"),
         ]
 
     async def stop(self) -> None:
@@ -137,9 +162,9 @@ class TelephonyNode:
         self._tasks = []
         await self._listener.stop()
         with contextlib.suppress(Exception):
-            async with self._sessions.begin() as session:
-                await cluster_repo.forget_node(session, self.name)
-                await cluster_repo.notify(session, LIVE_CHANNEL, self.name)
+            async with self._sessions.begin() as tx:
+                await tx.cluster.forget_node(self.name)
+                await tx.cluster.notify(LIVE_CHANNEL, self.name)
 
     def _spawn(self, work: Awaitable[object]) -> None:
         async def run() -> None:
@@ -154,7 +179,13 @@ class TelephonyNode:
 
     async def _on_listen_connect(self) -> None:
         self._wake.set()  # requests sent while the link was down
+        if self._redials is not None:
+            self._redials.wake()
         await self.acd.reload_emergency()
+
+    def _on_redial_notify(self, payload: str) -> None:
+        if self._redials is not None and payload in ("", self.name):
+            self._redials.wake()
 
     def _on_request_notify(self, payload: str) -> None:
         if payload in ("", self.name):
@@ -167,9 +198,12 @@ class TelephonyNode:
         data = jsonable(snapshot)
         data["node"] = self.name
         data["site"] = self.site
-        async with self._sessions.begin() as session:
-            await cluster_repo.heartbeat(
-                session,
+        if self._calls is not None:
+            tracker = self._calls.tracker
+            data["calls"] = [live_call_to_json(r) for r in tracker.open_calls()]
+            data["channels"] = sorted(tracker.open_channels())
+        async with self._sessions.begin() as tx:
+            await tx.cluster.heartbeat(
                 name=self.name,
                 role="telephony",
                 site=self.site,
@@ -178,12 +212,23 @@ class TelephonyNode:
                 now=self._clock(),
                 snapshot=data,
             )
-            await cluster_repo.notify(session, LIVE_CHANNEL, self.name)
+            await tx.cluster.notify(LIVE_CHANNEL, self.name)
 
     async def _publisher(self) -> None:
         published = -1
         while True:
-            version = await self.acd.feed.wait(published, self._heartbeat_seconds)
+            # the ACD's picture changed, a call changed, or it is time for a heartbeat
+            acd_changed = asyncio.ensure_future(
+                self.acd.feed.wait(published, self._heartbeat_seconds)
+            )
+            call_changed = asyncio.ensure_future(self._calls_changed.wait())
+            try:
+                await asyncio.wait({acd_changed, call_changed}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                call_changed.cancel()
+                acd_changed.cancel()
+            version = self.acd.feed.version
+            self._calls_changed.clear()
             try:
                 await self.publish()
                 published = version
@@ -191,6 +236,48 @@ class TelephonyNode:
                 log.warning("node: live picture not published: %s", exc)
             # at most one picture per `publish_seconds`: a burst of events is one write
             await asyncio.sleep(self._publish_seconds)
+
+    # ------------------------------------------------------------------ live events
+
+    def _on_call_change(self, record: CallRecord, ended_now: bool) -> None:
+        """CallEvents observer (must not block): republish the live calls, relay a pop."""
+        self._calls_changed.set()
+        found = ring_of_call(record, ended_now)
+        if found is None:
+            return
+        ring, interface = found
+        key = (interface, ring.key)
+        if key in self._rung:  # every later event of that call would pop again
+            return
+        self._rung[key] = None
+        while len(self._rung) > RUNG_MEMORY:
+            self._rung.popitem(last=False)
+        self._relay(ring_to_payload(ring, interface))
+
+    def _on_state_change(self, change: StateChange) -> None:
+        lookup = self._calls.tracker.get if self._calls is not None else None
+        ring = ring_of_state_change(change, lookup)
+        if ring is not None:
+            self._relay(ring_to_payload(ring, None))
+
+    def _relay(self, payload: str) -> None:
+        try:
+            self._rings.put_nowait(payload)
+        except asyncio.QueueFull:
+            log.warning("node: screen-pop backlog full; a ring is not relayed")
+
+    async def _ring_sender(self) -> None:
+        """NOTIFY `cc_ring` for each ring: the API nodes push it to the operator's socket."""
+        while True:
+            payloads = [await self._rings.get()]
+            while not self._rings.empty() and len(payloads) < 50:
+                payloads.append(self._rings.get_nowait())
+            try:
+                async with self._sessions.begin() as tx:
+                    for payload in payloads:
+                        await tx.cluster.notify(RING_CHANNEL, payload)
+            except Exception as exc:
+                log.warning("node: screen-pop not relayed: %s", exc)
 
     # ------------------------------------------------------------------ requests
 
@@ -208,10 +295,8 @@ class TelephonyNode:
     async def serve_requests(self) -> int:
         """Take and do the pending requests; the number done."""
         now = self._clock()
-        async with self._sessions.begin() as session:
-            taken = await cluster_repo.take_requests(
-                session, node=self.name, not_before=now - REQUEST_MAX_AGE
-            )
+        async with self._sessions.begin() as tx:
+            taken = await tx.cluster.take_requests(node=self.name, not_before=now - REQUEST_MAX_AGE)
             work = [(r.id, r.kind, dict(r.payload or {})) for r in taken]
         for request_id, kind, payload in work:
             result: dict[str, Any] | None = None
@@ -223,16 +308,15 @@ class TelephonyNode:
                 error, kind_of_error = error_message(exc), error_kind(exc)
                 if kind_of_error == "error":
                     log.exception("node: request %s (%s) failed", request_id, kind)
-            async with self._sessions.begin() as session:
-                await cluster_repo.finish_request(
-                    session,
+            async with self._sessions.begin() as tx:
+                await tx.cluster.finish_request(
                     request_id,
                     now=self._clock(),
                     result=result,
                     error=error,
                     error_kind=kind_of_error,
                 )
-                await cluster_repo.notify(session, REPLY_CHANNEL, str(request_id))
+                await tx.cluster.notify(REPLY_CHANNEL, str(request_id))
             self.requests_done += 1
         return len(work)
 

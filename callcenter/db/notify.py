@@ -16,9 +16,9 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
-log = logging.getLogger(__name__)
+from callcenter.ports.live import Handler, Listen, Listener
 
-Handler = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 def asyncpg_dsn(database_url: str) -> str:
@@ -96,3 +96,16 @@ class PgListener:
                 log.exception("NOTIFY handler failed")
 
         return on_notify
+
+
+def pg_listen(database_url: str) -> Listen:
+    """The `Listen` port on this database: each listener has its own connection."""
+
+    def make(
+        handlers: Mapping[str, Handler],
+        *,
+        on_connect: Callable[[], Awaitable[None]] | None = None,
+    ) -> Listener:
+        return PgListener(database_url, handlers, on_connect=on_connect)
+
+    return make

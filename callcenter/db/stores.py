@@ -861,6 +861,40 @@ class SqlClusterStore:
         return await cluster.purge_requests(self._session, before=before)
 
     @_translated
+    async def add_redial(self, values: dict[str, Any]) -> m.RedialJobRow:
+        return await cluster.add_redial(self._session, values)
+
+    @_translated
+    async def get_redial(self, job_id: uuid.UUID) -> m.RedialJobRow | None:
+        return await cluster.get_redial(self._session, job_id)
+
+    @_translated
+    async def redials_of(
+        self, *, user_id: int | None, limit: int = 100
+    ) -> Sequence[m.RedialJobRow]:
+        return await cluster.redials_of(self._session, user_id=user_id, limit=limit)
+
+    @_translated
+    async def running_redial_of(self, operator_id: int) -> m.RedialJobRow | None:
+        return await cluster.running_redial_of(self._session, operator_id)
+
+    @_translated
+    async def take_due_redials(
+        self, *, node: str, now: datetime, lease_until: datetime, limit: int = 20
+    ) -> Sequence[m.RedialJobRow]:
+        return await cluster.take_due_redials(
+            self._session, node=node, now=now, lease_until=lease_until, limit=limit
+        )
+
+    @_translated
+    async def update_redial(self, job_id: uuid.UUID, values: dict[str, Any]) -> None:
+        return await cluster.update_redial(self._session, job_id, values)
+
+    @_translated
+    async def next_redial_at(self, *, node: str) -> datetime | None:
+        return await cluster.next_redial_at(self._session, node=node)
+
+    @_translated
     async def notify(self, channel: str, payload: str = "") -> None:
         return await cluster.notify(self._session, channel, payload)
 

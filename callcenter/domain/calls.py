@@ -467,7 +467,8 @@ class _Call:
     def _fallback_dialled(self) -> str | None:
         if self.inbound or self.first_exten in (None, "s"):
             return None
-        return self.first_exten
+        # the dialer's Local/89161234567@outbound: the trunk's spelling, stored in E.164
+        return stored_number(self.first_exten)
 
 
 # Events a call's setup is made of: the tracker holds the record back until something else
@@ -625,6 +626,19 @@ class CallTracker:
 
     def open_linkedids(self) -> frozenset[str]:
         return frozenset(self._open)
+
+    def open_channels(self) -> frozenset[str]:
+        """The names and uniqueids of the live channels of the calls in progress: what call
+        control may name, so a cluster knows whose Asterisk has a channel."""
+        found: set[str] = set()
+        for call in self._open.values():
+            for channel in call.channels.values():
+                if channel.hung_up:
+                    continue
+                found.add(channel.uniqueid)
+                if channel.name:
+                    found.add(channel.name)
+        return frozenset(found)
 
     # --- finding the call -----------------------------------------------------------------
 

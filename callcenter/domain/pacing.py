@@ -12,26 +12,33 @@ drifting answer rate is followed within minutes) and a call already ringing for 
 live with the conditional chance p S_live(e) / (p S_live(e) + (1 - p) S_other(e)) (S: the
 observed share of live answers / other fates still unresolved after e seconds; a call ringing
 for long is mostly going to ring out). The operators free to take them are K = ready + a
-Bernoulli per busy operator: the chance q_i that operator i, busy for e_i s, finishes within
-the connect time + grace (from the empirical distribution of handle times, conditional on
-e_i), times the observed share of calls after which an operator comes back ready rather than
-pausing. The expected abandons are E[(L + w - K)+] (w: live answers already waiting), and the
-pacer places the largest n whose expected abandons stay within a share s of the expected
-live answers E[L] + w.
+Bernoulli per busy operator: the chance q_i that operator i finishes within the connect time
++ grace, times the observed share of calls after which an operator comes back ready rather
+than pausing. q_i comes from the empirical distributions, conditional on how long i has been
+at it: of wrap-up (8-25 s, say) for an operator in wrap-up, of talk (+ a typical wrap-up) for
+one still talking, or of the whole handle time when the caller does not tell wrap-up apart.
+The expected abandons are E[(L + w - K)+] (w: live answers already waiting). The pacer adds
+calls one at a time while each call's own expected abandons (the increase of that
+expectation) per live answer it brings stay within `marginal_factor` x the allowed share s:
+the marginal rule, which spends the budget where an extra call costs little rather than
+letting the calls already pending use it up.
 
 The share s is set by a feedback on the rolling window (one hour): it starts at
 `start_share` x target while the window has too few live answers to judge, then an integral
 controller multiplies the target (2.5 % by default) by a gain (`min_gain`..`max_gain`) that
-rises while the window's measured abandon rate is below the target and falls while above
-(a model that is biased either way still lands on the target). Between the target and the
-ceiling (3 %) the share fades out, and the ceiling itself is guarded by a chance
-constraint: the calls pending may abandon more than the window's room below the ceiling
-(less `ceiling_margin_abandons`, since abandons come in bursts the independence model
-underrates) only with `ceiling_risk` chance. With s = 0 the rule places exactly the calls
-that every operator ready now can take, so the predictive mode never dials less than the
-progressive one. A list running out needs nothing special: `max_new` (the contacts due)
-bounds each decision, and what is placed near the end follows the same budget as any other
-call.
+falls while the window's measured abandon rate is above the target and rises back while
+below. Between the target and the ceiling (3 %) the share fades out, and the ceiling itself
+is guarded by a chance constraint: the calls pending may abandon more than the window's room
+below the ceiling (less `ceiling_margin_abandons`, since abandons come in bursts the
+independence model underrates) only with `ceiling_risk` chance. The room is the smaller of
+the window's now and as it will be in `look_ahead_seconds` (the hour's oldest live answers
+leave it, raising its rate with no new abandon), and the extra calls fade out as the room
+shrinks below `room_fade_abandons` rather than stopping dead when it is gone: a pacer that
+dials hard until the limit and then only progressively loses more talk time than it gains.
+With s = 0 the rule places exactly the calls that every operator ready now can take, so the
+predictive mode never dials less than the progressive one. A list running out needs nothing
+special: `max_new` (the contacts due) bounds each decision, and what is placed near the end
+follows the same budget as any other call (never more than an endless list would get).
 """
 
 from __future__ import annotations
@@ -72,12 +79,17 @@ class OperatorLoad:
     """Operators working the campaign right now."""
 
     ready: int  # logged in and idle
-    # for each operator in a call or in wrap-up: seconds since that call was handed to them
+    # for each operator in a call (and in wrap-up, unless `wrapping_elapsed` is given):
+    # seconds since that call was handed to them
     busy_elapsed: tuple[float, ...] = ()
+    # for each operator in wrap-up: seconds since their wrap-up began; None: wrap-up is not
+    # told apart (those operators are in `busy_elapsed`). Wrap-up is short and regular, so an
+    # operator in it is a far better bet to be free soon than one still talking
+    wrapping_elapsed: tuple[float, ...] | None = None
 
     @property
     def staffed(self) -> int:
-        return self.ready + len(self.busy_elapsed)
+        return self.ready + len(self.busy_elapsed) + len(self.wrapping_elapsed or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +112,12 @@ class PredictiveSettings:
     # the gain on the model's estimate moves by e^(error x dt / feedback_seconds), error being
     # (target - window rate) / target: an integral controller, so a biased model still lands
     # on the target
-    feedback_seconds: float = 3600.0
-    min_gain: float = 0.2
-    max_gain: float = 2.0
+    feedback_seconds: float = 900.0
+    min_gain: float = 0.04
+    max_gain: float = 1.0
     # the window keeps room for this many abandons below the ceiling: the model's tail is
     # thinner than the real one (answers and free operators are not quite independent)
-    ceiling_margin_abandons: float = 3.5
+    ceiling_margin_abandons: float = 2.5
     # the chance allowed that the calls pending abandon more than the window's room below
     # the ceiling
     ceiling_risk: float = 0.01
@@ -116,6 +128,16 @@ class PredictiveSettings:
     # assumes it two standard deviations higher (fewer calls), so a list that answers more
     # than the prior says does not start with a burst of abandons
     warmup_dials: int = 100
+    # a call is placed while its own expected abandons per expected live answer stay within
+    # this multiple of the allowed share (the feedback gain scales it further)
+    marginal_factor: float = 1.5
+    # with fewer abandons than this left below the ceiling (after the margin) the extra
+    # calls fade out in proportion
+    room_fade_abandons: float = 4.0
+    # the room below the ceiling is also judged on the window as it will be this much later
+    # (calls placed now are answered within about half a minute; the hour's oldest live
+    # answers leave meanwhile)
+    look_ahead_seconds: float = 120.0
 
     def __post_init__(self) -> None:
         if not 0 < self.target_abandon < 1 or not 0 < self.ceiling_abandon < 1:
@@ -185,13 +207,23 @@ class HandleTimes:
         self._prior_mean = prior_mean
         self._min_samples = min_samples
         self._times = _RecentSorted(capacity)
+        self._talks = _RecentSorted(capacity)  # handle minus wrap-up, when wrap-up is told
+        self._wraps = _RecentSorted(capacity)
         self._returns: deque[bool] = deque(maxlen=returns_capacity)
         self._returns_prior = returns_prior_weight
 
-    def add(self, seconds: float, *, returned: bool = True) -> None:
-        """A call ended after `seconds`; `returned`: its operator went ready again after it."""
-        self._times.add(max(0.0, float(seconds)))
+    def add(
+        self, seconds: float, *, returned: bool = True, wrap_seconds: float | None = None
+    ) -> None:
+        """A call ended after `seconds`; `returned`: its operator went ready again after it;
+        `wrap_seconds`: how much of it was wrap-up (when the caller tells wrap-up apart)."""
+        seconds = max(0.0, float(seconds))
+        self._times.add(seconds)
         self._returns.append(returned)
+        if wrap_seconds is not None:
+            wrap = min(max(0.0, float(wrap_seconds)), seconds)
+            self._wraps.add(wrap)
+            self._talks.add(seconds - wrap)
 
     def __len__(self) -> int:
         return len(self._times)
@@ -218,6 +250,36 @@ class HandleTimes:
             return 1.0 - math.exp(-horizon / self.mean)
         ending = longer - self._times.longer_than(elapsed + horizon)
         return ending / longer
+
+    def free_within_wrap(self, elapsed: float, horizon: float) -> float:
+        """P(an operator in wrap-up for `elapsed` s is free within the next `horizon` s)."""
+        if horizon <= 0:
+            return 0.0
+        longer = self._wraps.longer_than(elapsed)
+        if longer < self._min_samples:
+            # little history: wrap-up is short, an exponential guess around its usual length
+            mean = self._wraps.total() / len(self._wraps) if len(self._wraps) else 15.0
+            return 1.0 - math.exp(-horizon / max(mean, 1.0))
+        ending = longer - self._wraps.longer_than(elapsed + horizon)
+        return ending / longer
+
+    def free_within_talk(self, elapsed: float, horizon: float) -> float:
+        """P(an operator talking for `elapsed` s is free (talk and wrap-up over) within the
+        next `horizon` s): the talk must end early enough for a typical wrap-up to fit."""
+        if horizon <= 0:
+            return 0.0
+        longer = self._talks.longer_than(elapsed)
+        if longer < self._min_samples or len(self._wraps) < self._min_samples:
+            return self.free_within(elapsed, horizon)
+        # average over a few quantiles of wrap-up length
+        wraps = self._wraps.sorted
+        quantiles = [wraps[min(len(wraps) - 1, int(len(wraps) * (i + 0.5) / 5))] for i in range(5)]
+        total = 0.0
+        for wrap in quantiles:
+            room = horizon - wrap
+            if room > 0:
+                total += (longer - self._talks.longer_than(elapsed + room)) / longer
+        return total / len(quantiles)
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,6 +364,23 @@ class RollingOutcomes:
         return WindowCounts(
             dials=len(self._dials), live=len(self._lives), abandoned=self._abandoned
         )
+
+    def counts_ahead(self, at: float, ahead: float) -> WindowCounts:
+        """What will be left of the window `ahead` s from now if nothing new happens."""
+        now = self.counts(at)
+        limit = at + ahead - self.window_seconds
+        live, abandoned = now.live, now.abandoned
+        for when, dropped in self._lives:
+            if when >= limit:
+                break
+            live -= 1
+            abandoned -= dropped
+        leaving = 0
+        for when, _ in self._dials:
+            if when >= limit:
+                break
+            leaving += 1
+        return WindowCounts(dials=now.dials - leaving, live=live, abandoned=abandoned)
 
     def answer_rate(self, at: float) -> float:
         """Live answers per dial over the most recent settled dials, with the prior."""
@@ -442,10 +521,13 @@ def predictive_calls(
     max_new: int,
     live_chances: Sequence[float] | None = None,
     gain: float = 1.0,
+    window_ahead: WindowCounts | None = None,
 ) -> PacingDecision:
-    """The largest number of calls to place now that keeps expected abandons within the share
-    the rolling window allows (see the module docstring). `live_chances`: the chance each call
-    in flight becomes a live answer (default: `answer_rate` for every one)."""
+    """The largest number of calls to place now whose own expected abandons stay within the
+    share the rolling window allows (see the module docstring). `live_chances`: the chance
+    each call in flight becomes a live answer (default: `answer_rate` for every one).
+    `window_ahead`: what will be left of the window a little later (the live answers leaving
+    it raise its rate without any new abandon): the room below the ceiling is the smaller."""
     if operators.staffed == 0:
         return PacingDecision(0, PacingReason.NO_OPERATORS, answer_rate)
     cap = math.floor(settings.max_lines_per_operator * operators.staffed + _EPSILON)
@@ -461,47 +543,52 @@ def predictive_calls(
     pmf = poisson_binomial(chances)
     mean = sum(min(max(c, 0.0), 1.0) for c in chances)
 
-    def share(pmf_l: list[float], mean_l: float) -> float:
-        lives = mean_l + waiting
-        if lives <= 0:
-            return 0.0
-        return _expected_excess(pmf_l, mean_l, waiting, free_pmf) / lives
-
     # the window's room below the ceiling: how many more abandons it can take; the calls
     # pending may exceed that only with a small chance (abandons come in bursts: an
     # expectation alone lets a rare burst through)
     room = math.inf
-    if window.live >= settings.min_live_for_feedback:
-        room = (
-            settings.ceiling_abandon * window.live
-            - window.abandoned
-            - settings.ceiling_margin_abandons
-        )
+    for counts in (window, window_ahead or window):
+        if counts.live >= settings.min_live_for_feedback:
+            room = min(
+                room,
+                settings.ceiling_abandon * counts.live
+                - counts.abandoned
+                - settings.ceiling_margin_abandons,
+            )
 
-    def over(pmf_l: list[float], value: float) -> bool:
-        if value > allowed + _EPSILON:
-            return True
+    def risky(pmf_l: list[float]) -> bool:
         if math.isinf(room):
             return False
         return _chance_above(pmf_l, waiting, free_pmf, room) > settings.ceiling_risk
 
-    current = share(pmf, mean)
-    if over(pmf, current):
-        # already over: place only what operators ready now can surely take
-        n = min(limit, progressive_calls(operators, calls))
-        for _ in range(n):
-            pmf = _add_bernoulli(pmf, p)
-        return PacingDecision(n, reason, p, share(pmf, mean + n * p), allowed)
-    # the share grows with n: add calls one at a time while it stays within the allowance
+    # a call is worth placing while the abandons it adds, per live answer it brings, stay
+    # within the allowance (x `marginal_factor`: the last call always costs more than the
+    # average one); calls add abandons faster and faster, so stop at the first that does not
+    threshold = allowed * settings.marginal_factor
+    if not math.isinf(room) and settings.room_fade_abandons > 0:
+        # less room below the ceiling, fewer extra calls: a gradual slowdown instead of
+        # dialling hard until the room is gone and then only progressively
+        threshold *= min(1.0, max(0.0, room) / settings.room_fade_abandons)
     n = 0
     floor = min(limit, progressive_calls(operators, calls))
+    # until the window can be judged (a new campaign) the budget is the average share of
+    # all the calls pending: the marginal rule's allowance is set by the feedback, which has
+    # nothing to go on yet
+    starting = window.live < settings.min_live_for_feedback
+    current = _expected_excess(pmf, mean, waiting, free_pmf)
     while n < limit:
         nxt = _add_bernoulli(pmf, p)
-        value = share(nxt, mean + p)
-        if n >= floor and over(nxt, value):
+        value = _expected_excess(nxt, mean + p, waiting, free_pmf)
+        if starting:
+            lives = mean + p + waiting
+            too_many = value > allowed * lives + _EPSILON
+        else:
+            too_many = value - current > threshold * p + _EPSILON
+        if n >= floor and (too_many or risky(nxt)):
             break
         n, pmf, mean, current = n + 1, nxt, mean + p, value
-    return PacingDecision(n, reason, p, current, allowed)
+    lives = mean + waiting
+    return PacingDecision(n, reason, p, current / lives if lives > 0 else 0.0, allowed)
 
 
 def _chance_above(
@@ -574,10 +661,13 @@ class Pacer:
     def live_answer(self, at: float, *, abandoned: bool) -> None:
         self.outcomes.live_answer(at, abandoned=abandoned)
 
-    def handled(self, seconds: float, *, returned: bool = True) -> None:
-        """An operator finished a campaign call (talk + wrap-up took `seconds`); `returned`:
-        they went ready again afterwards (not a pause or logout)."""
-        self.handle_times.add(seconds, returned=returned)
+    def handled(
+        self, seconds: float, *, returned: bool = True, wrap_seconds: float | None = None
+    ) -> None:
+        """An operator finished a campaign call (talk + wrap-up took `seconds`, wrap-up
+        `wrap_seconds` of it when told apart); `returned`: they went ready again afterwards
+        (not a pause or logout)."""
+        self.handle_times.add(seconds, returned=returned, wrap_seconds=wrap_seconds)
 
     # --- the decision -------------------------------------------------------------------
 
@@ -623,8 +713,7 @@ class Pacer:
             n = power_calls(operators, calls, self.config.power_ratio)
             return PacingDecision(min(n, max_new), PacingReason.POWER)
         horizon = self.horizon()
-        back = self.handle_times.return_rate
-        chances = [back * self.handle_times.free_within(e, horizon) for e in operators.busy_elapsed]
+        chances = self._free_chances(operators, horizon)
         window = self.outcomes.counts(at)
         gain = self._feedback(at, window)
         p = self.outcomes.answer_rate(at)
@@ -640,8 +729,19 @@ class Pacer:
             answer_rate=p,
             free_chances=chances,
             window=window,
+            window_ahead=self.outcomes.counts_ahead(at, settings.look_ahead_seconds),
             settings=self.config.predictive,
             max_new=max_new,
             live_chances=live_chances,
             gain=gain,
         )
+
+    def _free_chances(self, operators: OperatorLoad, horizon: float) -> list[float]:
+        """Per busy operator: P(free and back for the campaign within `horizon` s)."""
+        times = self.handle_times
+        back = times.return_rate
+        if operators.wrapping_elapsed is None:
+            return [back * times.free_within(e, horizon) for e in operators.busy_elapsed]
+        talking = [back * times.free_within_talk(e, horizon) for e in operators.busy_elapsed]
+        wrapping = [back * times.free_within_wrap(e, horizon) for e in operators.wrapping_elapsed]
+        return talking + wrapping

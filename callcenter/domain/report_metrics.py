@@ -169,30 +169,37 @@ def _ratio(numerator: float, denominator: float) -> float | None:
 
 def derive(totals: Totals) -> dict[Metric, float | int | None]:
     """Every metric of one group, by the definitions of the module doc."""
+    return dict(zip(ALL_METRICS, derive_values(totals), strict=True))
+
+
+def derive_values(totals: Totals) -> tuple[float | int | None, ...]:
+    """`derive` as a tuple in `ALL_METRICS` order: the same figures without building a dict
+    (a month by 15 minutes derives thousands of groups)."""
     t = totals
     handle = t.talk_seconds + (t.wrap_seconds or 0.0)
     occupancy = None
     if t.busy_seconds is not None and t.ready_seconds is not None:
         occupancy = _ratio(t.busy_seconds, t.busy_seconds + t.ready_seconds)
-    return {
-        Metric.CALLS: t.calls,
-        Metric.INBOUND: t.inbound,
-        Metric.OUTBOUND: t.outbound,
-        Metric.OFFERED: t.offered,
-        Metric.ANSWERED: t.answered,
-        Metric.ABANDONED: t.abandoned,
-        Metric.ANSWERED_WITHIN_SLA: t.answered_within_sla,
-        Metric.SERVICE_LEVEL: _ratio(t.answered_within_sla, t.offered),
-        Metric.ASA_SECONDS: _ratio(t.wait_answered_seconds, t.answered),
-        Metric.ABANDON_RATE: _ratio(t.abandoned, t.offered),
-        Metric.AHT_SECONDS: _ratio(handle, t.talk_count),
-        Metric.IVR_CLOSED: t.ivr_closed,
-        Metric.OPERATOR_CLOSED: t.operator_closed,
-        Metric.IVR_SECONDS_AVG: _ratio(t.ivr_seconds, t.ivr_count),
-        Metric.TRANSFERRED: t.transferred,
-        Metric.OCCUPANCY: occupancy,
-        Metric.IN_PROGRESS: t.in_progress,
-    }
+    # the order of `Metric`
+    return (
+        t.calls,
+        t.inbound,
+        t.outbound,
+        t.offered,
+        t.answered,
+        t.abandoned,
+        t.answered_within_sla,
+        _ratio(t.answered_within_sla, t.offered),  # service level
+        _ratio(t.wait_answered_seconds, t.answered),  # ASA
+        _ratio(t.abandoned, t.offered),  # abandon rate
+        _ratio(handle, t.talk_count),  # AHT
+        t.ivr_closed,
+        t.operator_closed,
+        _ratio(t.ivr_seconds, t.ivr_count),  # IVR time
+        t.transferred,
+        occupancy,
+        t.in_progress,
+    )
 
 
 def check_threshold(seconds: int) -> int:

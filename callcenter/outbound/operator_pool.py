@@ -20,7 +20,8 @@ Clock = Callable[[], datetime]
 @dataclass
 class _Member:
     state: OperatorState
-    since: datetime
+    since: datetime  # when the call reached the operator (busy) or the state began
+    wrap_since: datetime | None = None  # when this call's wrap-up began
 
 
 class InMemoryOperatorPool:
@@ -46,14 +47,22 @@ class InMemoryOperatorPool:
         previous = members.get(operator)
         busy = {OperatorState.RINGING, OperatorState.ON_CALL, OperatorState.WRAP_UP}
         if previous is not None and previous.state in busy and state in busy:
-            members[operator] = _Member(state, previous.since)  # the same call goes on
+            # the same call goes on; its wrap-up starts when the state first says so
+            wrap_since = previous.wrap_since
+            if state is OperatorState.WRAP_UP and wrap_since is None:
+                wrap_since = at
+            members[operator] = _Member(state, previous.since, wrap_since)
         else:
             members[operator] = _Member(state, at)
         if previous is not None and previous.state in busy and state not in busy:
-            # a call ended: its handle time, and whether the operator came back ready after
-            # it (a pause or a logout takes them away from the pacing's count)
+            # a call ended: its handle time, how much of it was wrap-up, and whether the
+            # operator came back ready after it (a pause or a logout takes them away from
+            # the pacing's count)
+            wrap = (at - previous.wrap_since).total_seconds() if previous.wrap_since else 0.0
             self.handle_times(queue).add(
-                (at - previous.since).total_seconds(), returned=state is OperatorState.READY
+                (at - previous.since).total_seconds(),
+                returned=state is OperatorState.READY,
+                wrap_seconds=wrap,
             )
         if (
             previous is not None
@@ -87,9 +96,17 @@ class InMemoryOperatorPool:
         busy = tuple(
             max(0.0, (now - m.since).total_seconds())
             for m in members.values()
-            if m.state in (OperatorState.RINGING, OperatorState.ON_CALL, OperatorState.WRAP_UP)
+            if m.state in (OperatorState.RINGING, OperatorState.ON_CALL)
         )
-        return OperatorLoad(ready=self._ready(queue, now), busy_elapsed=busy)
+        # wrap-up told apart: short and regular, a far better bet to be free soon
+        wrapping = tuple(
+            max(0.0, (now - (m.wrap_since or m.since)).total_seconds())
+            for m in members.values()
+            if m.state is OperatorState.WRAP_UP
+        )
+        return OperatorLoad(
+            ready=self._ready(queue, now), busy_elapsed=busy, wrapping_elapsed=wrapping
+        )
 
     def handle_times(self, queue: str) -> HandleTimes:
         return self._handle.setdefault(queue, HandleTimes())

@@ -265,6 +265,29 @@ class NodeRequest(Protocol):
     error_kind: str | None
 
 
+class RedialJobRow(Protocol):
+    id: uuid.UUID
+    node: str | None
+    operator_id: int
+    user_id: int
+    number: str
+    context: str
+    exten: str
+    device: str
+    interface: str
+    attempts: int
+    interval_seconds: float
+    made: int
+    status: str
+    channel_ids: list[str]
+    last_error: str | None
+    next_attempt_at: datetime
+    taken_by: str | None
+    lease_until: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class Locality(Protocol):
     id: int
     name: str
@@ -537,6 +560,10 @@ class ReportOperatorDay(Protocol):
     id: int
     bucket: int
     operator_id: int
+
+
+class ReportIntervalTotal(Protocol):
+    bucket: int
 
 
 class ReportRollupMark(Protocol):

@@ -95,6 +95,12 @@ class ReportStore(Protocol):
 
     async def summary(self, query: SummaryQuery) -> list[GroupRow]: ...
 
+    async def interval_totals(self, query: SummaryQuery) -> list[tuple[int, Totals]]:
+        """The whole centre (no filters) per interval, in order: the interval's local start
+        (Unix seconds) and its sums, the operators' time included. The same figures as
+        `summary` grouped by interval, without a `GroupRow` per interval."""
+        ...
+
     async def appeal_transitions(
         self, start: datetime, end: datetime
     ) -> list[AppealTransition]: ...

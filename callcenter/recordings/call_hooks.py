@@ -12,10 +12,21 @@ import asyncio
 import logging
 import uuid
 
-from callcenter.domain.calls import CallRecord
+from callcenter.domain.calls import CallRecord, Direction
 from callcenter.recordings.registry import RecordingService
 
 log = logging.getLogger(__name__)
+
+
+def _has_audio(record: CallRecord) -> bool:
+    """Whether the dialplan has started (or will have started) a recording of the call.
+
+    An inbound call is recorded from its first second. An outbound one only once its channel
+    is answered (the dialer's `dialer` context; an operator's phone picking up its own call):
+    a campaign call nobody answered has no file, and registering one would leave a row that
+    turns "missing" two minutes later.
+    """
+    return record.direction is not Direction.OUTBOUND or record.answered_at is not None
 
 
 class CallRecordingHooks:
@@ -25,7 +36,7 @@ class CallRecordingHooks:
         self._finishing: set[asyncio.Task[None]] = set()
 
     async def on_commit(self, records: list[CallRecord]) -> None:
-        new = [r for r in records if r.id not in self._registered]
+        new = [r for r in records if r.id not in self._registered and _has_audio(r)]
         if new:
             async with self._recordings.sessions.begin() as tx:
                 for record in new:

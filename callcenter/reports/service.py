@@ -13,13 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callcenter.domain.report_metrics import (
+    ALL_METRICS,
     METRIC_DEFINITIONS,
     METRIC_TITLES,
     Dimension,
     Interval,
     Metric,
     check_threshold,
-    derive,
+    derive_values,
 )
 from callcenter.ports.reports import Filters, ReportStore, SavedReportRecord, SummaryQuery
 from callcenter.reports.definitions import (
@@ -46,6 +47,8 @@ DIMENSION_TITLES: dict[Dimension, str] = {
 # dimensions whose key is an id: the table has the id and a readable label
 _ID_DIMENSIONS = (Dimension.OPERATOR, Dimension.CAMPAIGN, Dimension.TOPIC, Dimension.LINE)
 _RATIOS = (Metric.SERVICE_LEVEL, Metric.ABANDON_RATE, Metric.OCCUPANCY)
+# the metrics that are not counts: means and ratios, None when there is nothing to divide by
+_FRACTIONS = frozenset((*_RATIOS, Metric.ASA_SECONDS, Metric.AHT_SECONDS, Metric.IVR_SECONDS_AVG))
 
 KIND_TITLES: dict[ReportKind, str] = {
     ReportKind.SUMMARY: "Сводный отчёт",
@@ -78,12 +81,6 @@ class ReportTable:
 
     def values(self) -> list[list[Value]]:
         return [[row.get(c.key) for c in self.columns] for row in self.rows]
-
-
-def _round(metric: Metric, value: float | int | None) -> Value:
-    if value is None or isinstance(value, int):
-        return value
-    return round(value, 4) if metric in _RATIOS else round(value, 1)
 
 
 class ReportService:
@@ -146,33 +143,83 @@ class ReportService:
             sla_seconds=sla_seconds,
             filters=filters or Filters(),
         )
+        # the whole centre by interval: one row per interval from the interval totals (a
+        # month by 15 minutes is thousands of rows, built here without the general path)
+        whole_by_interval = group_by == (Dimension.INTERVAL,) and query.filters == Filters()
         async with self._slots:
             await self.refresh()
-            groups = await self._store.summary(query)
+            if whole_by_interval:
+                pairs = await self._store.interval_totals(query)
+            else:
+                groups = await self._store.summary(query)
         columns: list[Column] = []
         for dim in group_by:
             columns.append(Column(dim.value, DIMENSION_TITLES[dim]))
             if dim in _ID_DIMENSIONS:
                 columns.append(Column(f"{dim.value}_name", f"{DIMENSION_TITLES[dim]}: название"))
         columns += [Column(m.value, METRIC_TITLES[m]) for m in metrics]
+        # a month by 15 minutes is thousands of rows: what is the same for every row (enum
+        # values, which metrics are ratios) is looked up once, not per row and metric
+        dims = [(dim, dim.value, dim in _ID_DIMENSIONS, f"{dim.value}_name") for dim in group_by]
+        place = {m: i for i, m in enumerate(ALL_METRICS)}
+        pick = [place[m] for m in metrics]
+        names = [m.value for m in metrics]
+        # the fractions (ratios to 4 digits, seconds to 0.1 s) are rounded; counts are whole
+        fractions = [
+            (i, 4 if m in _RATIOS else 1) for i, m in enumerate(metrics) if m in _FRACTIONS
+        ]
+        zone = self.zone
         rows: list[tuple[tuple[Any, ...], dict[str, Value]]] = []
+        if whole_by_interval:
+            ordered: list[dict[str, Value]] = []
+            interval_name = Dimension.INTERVAL.value
+            for key, totals in pairs:
+                derived = derive_values(totals)
+                values = [derived[i] for i in pick]
+                for i, digits in fractions:
+                    figure = values[i]
+                    if figure is not None:
+                        values[i] = round(figure, digits)
+                line: dict[str, Value] = {
+                    interval_name: datetime.fromtimestamp(key, zone).isoformat()
+                }
+                line.update(zip(names, values, strict=True))
+                ordered.append(line)
+            return self._summary_table(start, end, columns, ordered, metrics, sla_seconds)
         for group in groups:
             row: dict[str, Value] = {}
             sort_key: list[Any] = []
-            for dim in group_by:
+            for dim, name, has_label, label_name in dims:
                 value = group.key[dim]
                 sort_key.append((isinstance(value, str), value))
                 if dim is Dimension.INTERVAL:
-                    row[dim.value] = datetime.fromtimestamp(int(value), self.zone).isoformat()
+                    row[name] = datetime.fromtimestamp(int(value), zone).isoformat()
                 else:
-                    row[dim.value] = value
-                if dim in _ID_DIMENSIONS:
-                    row[f"{dim.value}_name"] = group.labels.get(dim, "")
-            derived = derive(group.totals)
-            for metric in metrics:
-                row[metric.value] = _round(metric, derived[metric])
+                    row[name] = value
+                if has_label:
+                    row[label_name] = group.labels.get(dim, "")
+            derived = derive_values(group.totals)
+            values = [derived[i] for i in pick]
+            for i, digits in fractions:
+                figure = values[i]
+                if figure is not None:
+                    values[i] = round(figure, digits)
+            row.update(zip(names, values, strict=True))
             rows.append((tuple(sort_key), row))
         rows.sort(key=lambda item: item[0])
+        return self._summary_table(
+            start, end, columns, [row for _, row in rows], metrics, sla_seconds
+        )
+
+    def _summary_table(
+        self,
+        start: datetime,
+        end: datetime,
+        columns: list[Column],
+        rows: list[dict[str, Value]],
+        metrics: tuple[Metric, ...],
+        sla_seconds: int,
+    ) -> ReportTable:
         definitions = [
             f"Период: {start.isoformat()} — {end.isoformat()} ({self.zone.key})",
             f"Норматив ответа: {sla_seconds} с",
@@ -184,7 +231,7 @@ class ReportService:
             start,
             end,
             columns,
-            [row for _, row in rows],
+            rows,
             definitions,
             sla_seconds,
         )

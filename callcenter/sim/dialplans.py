@@ -9,7 +9,8 @@ Newexten sequence. `default_dialplan` is what the demo and end-to-end tests run:
 - a queue timeout overflows to the branch call centres' queue (branch-overflow), unless
   nobody is signed in there (JOINEMPTY): then the caller keeps waiting in their own queue;
 - contexts the platform can Redirect/Originate into: `queues` (exten = queue name),
-  `agents` (operators), `conf` (exten = conference room), `dialer` (AMD then AGI dialer),
+  `agents` (operators), `conf` (exten = conference room), `dialer` (recorded from the
+  answer, as the shipped dialplan's sub-record does, then AMD and the AGI dialer),
   `supervisor` (`*1`/`*2`/`*3` + extension: listen, whisper, barge with ChanSpy).
 """
 
@@ -150,6 +151,7 @@ exten => {inbound},1,NoOp(inbound 8-800)
  same => n(done),Hangup()
 [dialer]
 exten => amd,1,NoOp(dialer leg answered)
+ same => n,MixMonitor(/var/spool/asterisk/monitor/${CALL_UUID}.wav)
  same => n,AMD()
  same => n,NoOp(AMDSTATUS=${AMDSTATUS} AMDCAUSE=${AMDCAUSE})
  same => n,Set(IVR_TARGET=)

@@ -69,7 +69,13 @@ class PhoneCore(Runtime, ChannelControl, Dialling, Protocol):
     def endpoints(self) -> Endpoints: ...
 
 
-def _new_tech_channel(pbx: PhoneCore, tech: str, resource: str, linkedid: str | None) -> Channel:
+def _new_tech_channel(
+    pbx: PhoneCore,
+    tech: str,
+    resource: str,
+    linkedid: str | None,
+    uniqueid: str | None = None,
+) -> Channel:
     endpoint = resource.split("@")[0]
     chan = pbx.new_channel(
         f"{tech}/{endpoint}-{pbx.ids.tech_suffix()}",
@@ -79,6 +85,7 @@ def _new_tech_channel(pbx: PhoneCore, tech: str, resource: str, linkedid: str | 
         exten="s",
         state=ChannelState.DOWN,
         linkedid=linkedid,
+        uniqueid=uniqueid,
     )
     chan.script = pbx.endpoints.phone_for(tech, resource)
     return chan
@@ -121,7 +128,8 @@ async def _phone(pbx: PhoneCore, chan: Channel) -> None:
 async def originate_tech(
     pbx: PhoneCore, request: OriginateRequest, tech: str, resource: str
 ) -> OriginateResult:
-    chan = _new_tech_channel(pbx, tech, resource, None)
+    # Originate's ChannelId becomes the channel's Uniqueid (and so the call's Linkedid)
+    chan = _new_tech_channel(pbx, tech, resource, None, request.channel_id)
     for name, value in reversed(request.variables):
         pbx.set_var(chan, name, value)
     if request.caller.num or request.caller.name:

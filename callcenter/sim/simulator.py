@@ -43,6 +43,9 @@ from callcenter.sim.sounds import SoundLibrary
 
 __all__ = ["CallHandle", "CallOutcome", "CallResult", "Simulator", "Summary"]
 
+# the campaign variable the platform's dialer puts on its Originate (a PBX knows no use case)
+VAR_CAMPAIGN = "CC_CAMPAIGN_ID"
+
 
 @dataclass
 class CallHandle:
@@ -238,7 +241,7 @@ class Simulator:
         plan.add_resolver(CALLERS_CONTEXT, self._caller_extension)
         plan.add_resolver(AGENTS_CONTEXT, self._operator_extension)
         plan.add_resolver(OUTBOUND_CONTEXT, self._called_extension)
-        plan.add_resolver("outbound", self._called_extension)
+        plan.add_resolver("outbound", self._public_network_extension)
         plan.add_resolver("queues", _queue_extension)
         # the shipped dialplan's transfer targets: a line's queue (transfer,line2)
         plan.add_resolver("transfer", self._transfer_extension)
@@ -267,6 +270,23 @@ class Simulator:
 
     def _called_extension(self, exten: str) -> Extension | None:
         return self.called_parties.for_number(exten, self.rng).dialplan(exten, self.rng)
+
+    def _public_network_extension(self, exten: str) -> Extension | None:
+        """The shipped dialplan's `outbound` context: an operator's own call to a public
+        number is recorded from the start (sub-record, named by the call's CALL_UUID), then
+        the called party takes the line. A dialer leg (CC_CAMPAIGN_ID set) is recorded on
+        its answered side in `dialer` instead, so the call has one file, not two."""
+        called = self._called_extension(exten)
+        if called is None or not called.steps:
+            return called
+        first, *rest = called.steps
+        steps = [
+            Step("GotoIf", f'$["${{{VAR_CAMPAIGN}}}" != ""]?talk'),
+            Step("MixMonitor", "/var/spool/asterisk/monitor/${CALL_UUID}.wav"),
+            Step(first.app, first.data, label="talk"),
+            *rest,
+        ]
+        return Extension(called.name, steps, amd=called.amd)
 
     def _phone_for(self, tech: str, resource: str) -> Phone | None:
         endpoint, _, _trunk = resource.partition("@")

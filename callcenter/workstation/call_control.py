@@ -21,13 +21,12 @@ linkedid), and on calls they originated here; supervisors act on any. Refusals a
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -43,7 +42,7 @@ from callcenter.common.access import (
     WorkstationError,
 )
 from callcenter.domain import dialplan, phones
-from callcenter.domain.calls import CallRecord, Disposition
+from callcenter.domain.calls import CallRecord
 from callcenter.pbx.ami_errors import (
     AmiActionError,
     AmiConnectionLostError,
@@ -52,6 +51,7 @@ from callcenter.pbx.ami_errors import (
     AmiTimeoutError,
 )
 from callcenter.pbx.results import ConfbridgeParticipant
+from callcenter.ports.records import RedialJobRow
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,29 @@ class RedialJob:
     status: RedialStatus = RedialStatus.RUNNING
     channel_ids: list[str] = field(default_factory=list)
     last_error: str | None = None
-    task: asyncio.Task[None] | None = field(default=None, repr=False)
+    next_attempt_at: datetime | None = None
+    node: str | None = None  # the telephony node that makes the attempts (None: any)
+
+
+# a new or cancelled redial job: telephony nodes LISTEN and look at the table at once
+REDIAL_CHANNEL = "cc_redials"
+
+
+def redial_job(row: RedialJobRow) -> RedialJob:
+    return RedialJob(
+        id=row.id,
+        operator_id=row.operator_id,
+        user_id=row.user_id,
+        number=row.number,
+        attempts=row.attempts,
+        interval_seconds=row.interval_seconds,
+        made=row.made,
+        status=RedialStatus(row.status),
+        channel_ids=list(row.channel_ids or []),
+        last_error=row.last_error,
+        next_attempt_at=row.next_attempt_at,
+        node=row.node,
+    )
 
 
 def external_exten(raw: str) -> tuple[str, str]:
@@ -255,18 +277,41 @@ class Originated:
 
 
 class CallControlState:
-    """What outlives a request: originated channels and auto-redial jobs."""
+    """What outlives a request: the channels operators originated here. (Auto-redial jobs
+    are rows in the database, carried out by `RedialRunner` on a telephony node.)"""
 
     def __init__(self) -> None:
         self.originated = Originated()
-        self.redials: dict[uuid.UUID, RedialJob] = {}
 
     async def close(self) -> None:
-        for job in self.redials.values():
-            if job.task is not None and not job.task.done():
-                job.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await job.task
+        return None
+
+
+async def originate_call(
+    client: CallControlPbx, device: str, interface: str | None, destination: Destination
+) -> Dialled:
+    """Ring the operator's phone `device`, then `destination` (click-to-call, auto-redial)."""
+    channel_id = str(uuid.uuid4())
+    try:
+        await client.originate(
+            device,
+            context=destination.context,
+            exten=destination.exten,
+            priority=1,
+            channel_id=channel_id,
+            # the operator's phone shows whom it is about to call
+            caller_id_number=destination.number,
+            variables={
+                "CALL_UUID": channel_id,
+                # the call record: whose call it is and whom it is to (not the phone's
+                # caller ID, which shows the callee on the operator's display)
+                "DIAL_OPERATOR": interface or device,
+                "DIAL_NUMBER": destination.number,
+            },
+        )
+    except AmiError as exc:
+        raise _pbx_error("Originate", exc) from exc
+    return Dialled(channel_id, device, destination)
 
 
 LiveCalls = Callable[[], list[CallRecord]]
@@ -296,8 +341,14 @@ class CallControlService(UseCases):
         live_calls: LiveCalls | None = None,
         call_lookup: CallLookup | None = None,
         hold_target: tuple[str, str] | None = None,
+        redial_node: Callable[[int], str | None] | None = None,
+        on_redial: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(sessions, clock=clock)
+        # which telephony node makes an operator's redial attempts (None: any node)
+        self._redial_node = redial_node
+        # wakes a redial runner in this very process (NOTIFY reaches the others)
+        self._on_redial = on_redial
         self._pbx = pbx
         self._state = state
         self._live_calls = live_calls
@@ -392,29 +443,9 @@ class CallControlService(UseCases):
         client = self._client()
         if me.operator_id is None or me.device is None:
             raise InvalidInput("Учётная запись не привязана к оператору: звонить не с чего")
-        channel = me.device
-        channel_id = str(uuid.uuid4())
-        try:
-            await client.originate(
-                channel,
-                context=destination.context,
-                exten=destination.exten,
-                priority=1,
-                channel_id=channel_id,
-                # the operator's phone shows whom it is about to call
-                caller_id_number=destination.number,
-                variables={
-                    "CALL_UUID": channel_id,
-                    # the call record: whose call it is and whom it is to (not the phone's
-                    # caller ID, which shows the callee on the operator's display)
-                    "DIAL_OPERATOR": me.interface or channel,
-                    "DIAL_NUMBER": destination.number,
-                },
-            )
-        except AmiError as exc:
-            raise _pbx_error("Originate", exc) from exc
-        self._state.originated.add(me.operator_id, channel_id)
-        return Dialled(channel_id, channel, destination)
+        dialled = await originate_call(client, me.device, me.interface, destination)
+        self._state.originated.add(me.operator_id, dialled.channel_id)
+        return dialled
 
     # ------------------------------------------------------------------ hang up
 
@@ -589,45 +620,70 @@ class CallControlService(UseCases):
     async def start_redial(
         self, actor: Actor, number: str, *, attempts: int, interval_seconds: float
     ) -> RedialJob:
+        """Store the job; a telephony node's `RedialRunner` makes the attempts, so the job
+        outlives this process, the node that started it and a restart."""
         me = await self._me(actor)
-        if me.operator_id is None or me.interface is None:
+        if me.operator_id is None or me.interface is None or me.device is None:
             raise InvalidInput("Учётная запись не привязана к оператору: звонить не с чего")
         if not 1 <= attempts <= MAX_REDIAL_ATTEMPTS:
             raise InvalidInput(f"Попыток может быть от 1 до {MAX_REDIAL_ATTEMPTS}")
         destination = destination_for_dial(number)
         self._client()
-        for job in self._state.redials.values():
-            if job.operator_id == me.operator_id and job.status is RedialStatus.RUNNING:
+        now = self.now()
+        node = self._redial_node(me.operator_id) if self._redial_node is not None else None
+        async with self.transaction(actor) as tx:
+            if await tx.cluster.running_redial_of(me.operator_id) is not None:
                 raise Conflict("Автодозвон уже идёт: остановите его, прежде чем начать новый")
-        job = RedialJob(
-            id=uuid.uuid4(),
-            operator_id=me.operator_id,
-            user_id=actor.user_id,
-            number=destination.number,
-            attempts=attempts,
-            interval_seconds=interval_seconds,
-        )
-        self._state.redials[job.id] = job
-        job.task = asyncio.create_task(self._redial(job, me, destination), name=f"redial-{job.id}")
-        await self._record(
-            actor,
-            "call.redial",
-            str(job.id),
-            {"number": destination.number, "attempts": attempts, "interval": interval_seconds},
-        )
+            row = await tx.cluster.add_redial(
+                {
+                    "id": uuid.uuid4(),
+                    "node": node,
+                    "operator_id": me.operator_id,
+                    "user_id": actor.user_id,
+                    "number": destination.number,
+                    "context": destination.context,
+                    "exten": destination.exten,
+                    "device": me.device,
+                    "interface": me.interface,
+                    "attempts": attempts,
+                    "interval_seconds": interval_seconds,
+                    "made": 0,
+                    "status": RedialStatus.RUNNING.value,
+                    "channel_ids": [],
+                    "next_attempt_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            job = redial_job(row)
+            await self.audit(
+                tx,
+                actor,
+                "call.redial",
+                object_type="call",
+                object_id=str(job.id),
+                details={
+                    "number": destination.number,
+                    "attempts": attempts,
+                    "interval": interval_seconds,
+                },
+            )
+            await tx.cluster.notify(REDIAL_CHANNEL, node or "")
+        if self._on_redial is not None:
+            self._on_redial()
         return job
 
-    def redials(self, actor: Actor) -> list[RedialJob]:
-        return [
-            j
-            for j in self._state.redials.values()
-            if j.user_id == actor.user_id or actor.is_supervisor
-        ]
+    async def redials(self, actor: Actor) -> list[RedialJob]:
+        async with self._sessions() as tx:
+            rows = await tx.cluster.redials_of(
+                user_id=None if actor.is_supervisor else actor.user_id
+            )
+            return [redial_job(r) for r in rows]
 
     async def cancel_redial(self, actor: Actor, job_id: uuid.UUID) -> RedialJob:
-        job = self._state.redials.get(job_id)
-        if job is None or (job.user_id != actor.user_id and not actor.is_supervisor):
-            async with self.transaction(actor):
+        async with self.transaction(actor) as tx:
+            row = await tx.cluster.get_redial(job_id)
+            if row is None or (row.user_id != actor.user_id and not actor.is_supervisor):
                 raise AccessDenied(
                     "Автодозвон не найден",
                     action="call.redial.cancel",
@@ -635,46 +691,18 @@ class CallControlService(UseCases):
                     object_id=str(job_id),
                     hidden=True,
                 )
-        assert job is not None
-        if job.status is RedialStatus.RUNNING:
-            job.status = RedialStatus.CANCELLED
-            if job.task is not None:
-                job.task.cancel()
-            await self._record(actor, "call.redial.cancel", str(job_id), {})
-        return job
-
-    def _answered(self, channel_id: str) -> bool | None:
-        """True once the call's record says it was answered; None while unknown."""
-        if self._call_lookup is None:
-            return None
-        record = self._call_lookup(channel_id)
-        if record is None:
-            return None
-        if record.answered_at is not None or record.disposition is Disposition.ANSWERED:
-            return True
-        return False if record.ended_at is not None else None
-
-    async def _redial(self, job: RedialJob, me: _Me, destination: Destination) -> None:
-        # Bounded: at most `attempts` originates, `interval` apart; stops at the first answer.
-        try:
-            while job.made < job.attempts and job.status is RedialStatus.RUNNING:
-                try:
-                    dialled = await self._originate(me, destination)
-                except WorkstationError as exc:
-                    job.last_error = exc.message
-                    job.made += 1
-                else:
-                    job.made += 1
-                    job.channel_ids.append(dialled.channel_id)
-                await asyncio.sleep(job.interval_seconds)
-                if job.channel_ids and self._answered(job.channel_ids[-1]):
-                    job.status = RedialStatus.ANSWERED
-                    return
+            job = redial_job(row)
             if job.status is RedialStatus.RUNNING:
-                job.status = RedialStatus.EXHAUSTED if job.channel_ids else RedialStatus.FAILED
-        except asyncio.CancelledError:
-            job.status = RedialStatus.CANCELLED
-            raise
-        except Exception:
-            log.exception("auto-redial %s failed", job.id)
-            job.status = RedialStatus.FAILED
+                job.status = RedialStatus.CANCELLED
+                await tx.cluster.update_redial(
+                    job_id, {"status": job.status.value, "updated_at": self.now()}
+                )
+                await self.audit(
+                    tx,
+                    actor,
+                    "call.redial.cancel",
+                    object_type="call",
+                    object_id=str(job_id),
+                    details={},
+                )
+        return job

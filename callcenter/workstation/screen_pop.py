@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from callcenter.acd.operator_states import StateChange
 from callcenter.calls.records import normalise_interface
@@ -91,47 +91,67 @@ class ScreenPopHub:
 
     def on_state_change(self, change: StateChange) -> None:
         """ACD operator-state observer: a transition into RINGING pops."""
-        after = change.transition.after
-        if after.state is not OperatorState.RINGING or after.call is None:
-            return
-        if change.transition.before.state is OperatorState.RINGING and (
-            change.transition.before.call == after.call
-        ):
-            return
-        call = after.call
-        record = None
-        if self._call_lookup is not None and call.linkedid:
-            record = self._call_lookup(call.linkedid)
-        ring = Ring(
-            operator_id=change.operator.id,
-            key=call.linkedid or call.caller_uniqueid,
-            linkedid=call.linkedid,
-            caller_number=record.caller_number or None if record is not None else None,
-            queue=call.queue,
-            ivr_path=record.ivr_path if record is not None else (),
-            customer_id=record.customer_id if record is not None else None,
-            source="acd",
-        )
-        for sub in self._subs:
-            if sub.operator_id == change.operator.id:
-                sub.offer(ring)
+        ring = ring_of_state_change(change, self._call_lookup)
+        if ring is not None:
+            self.deliver(ring, None)
 
     def on_call_change(self, record: CallRecord, ended_now: bool) -> None:
         """CallEvents observer: a live call now given to an operator's interface pops."""
-        if ended_now or record.ended_at is not None or record.operator_interface is None:
-            return
-        interface = normalise_interface(record.operator_interface)
+        found = ring_of_call(record, ended_now)
+        if found is not None:
+            self.deliver(*found)
+
+    def deliver(self, ring: Ring, interface: str | None) -> None:
+        """Offer a ring to the subscriptions it is for: the operator `ring.operator_id`, or
+        (when `interface` is given) every operator whose calls may carry that interface.
+        A ring may come from this process or from a telephony node (through the database)."""
         for sub in self._subs:
-            if interface in sub.interfaces:
-                sub.offer(
-                    Ring(
-                        operator_id=sub.operator_id,
-                        key=record.linkedid,
-                        linkedid=record.linkedid,
-                        caller_number=record.caller_number or None,
-                        queue=record.queue_name,
-                        ivr_path=record.ivr_path,
-                        customer_id=record.customer_id,
-                        source="calls",
-                    )
-                )
+            if interface is None:
+                if sub.operator_id == ring.operator_id:
+                    sub.offer(ring)
+            elif interface in sub.interfaces:
+                sub.offer(replace(ring, operator_id=sub.operator_id))
+
+
+def ring_of_state_change(change: StateChange, call_lookup: CallLookup | None) -> Ring | None:
+    """The ring an operator-state change means (a transition into RINGING), if any."""
+    after = change.transition.after
+    if after.state is not OperatorState.RINGING or after.call is None:
+        return None
+    if change.transition.before.state is OperatorState.RINGING and (
+        change.transition.before.call == after.call
+    ):
+        return None
+    call = after.call
+    record = None
+    if call_lookup is not None and call.linkedid:
+        record = call_lookup(call.linkedid)
+    return Ring(
+        operator_id=change.operator.id,
+        key=call.linkedid or call.caller_uniqueid,
+        linkedid=call.linkedid,
+        caller_number=record.caller_number or None if record is not None else None,
+        queue=call.queue,
+        ivr_path=record.ivr_path if record is not None else (),
+        customer_id=record.customer_id if record is not None else None,
+        source="acd",
+    )
+
+
+def ring_of_call(record: CallRecord, ended_now: bool) -> tuple[Ring, str] | None:
+    """(the ring, the normalised operator interface it is for) when a live call has been
+    given to an operator; operator_id 0 stands for "whoever has that interface"."""
+    if ended_now or record.ended_at is not None or record.operator_interface is None:
+        return None
+    interface = normalise_interface(record.operator_interface)
+    ring = Ring(
+        operator_id=0,
+        key=record.linkedid,
+        linkedid=record.linkedid,
+        caller_number=record.caller_number or None,
+        queue=record.queue_name,
+        ivr_path=record.ivr_path,
+        customer_id=record.customer_id,
+        source="calls",
+    )
+    return ring, interface

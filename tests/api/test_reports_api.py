@@ -136,6 +136,37 @@ async def test_build_save_run_and_export_a_report(
     assert (await client.get("/api/v1/reports/saved", headers=headers)).json() == []
 
 
+async def test_run_a_definition_without_saving_it(
+    client: httpx.AsyncClient, make_user: MakeUser, session_factory: Sessions
+) -> None:
+    await seed(session_factory)
+    headers = await supervisor(client, make_user)
+    definition = {
+        "metrics": ["offered", "answered", "abandoned"],
+        "group_by": ["line"],
+        "period": "custom",
+        "start": PERIOD["from"],
+        "end": PERIOD["to"],
+    }
+    run = await client.post("/api/v1/reports/run", json={"definition": definition}, headers=headers)
+    assert run.status_code == 200, run.text
+    line1 = next(r for r in run.json()["rows"] if r["line"] == 1)
+    assert (line1["offered"], line1["answered"], line1["abandoned"]) == (3, 2, 1)
+    as_csv = await client.post(
+        "/api/v1/reports/run", params={"format": "csv"}, json={"definition": definition},
+        headers=headers,
+    )  # fmt: skip
+    assert as_csv.status_code == 200
+    assert "attachment" in as_csv.headers["content-disposition"]
+    from_csv = next(r for r in csv_table(as_csv.content) if r["line"] == "1")
+    assert (from_csv["offered"], from_csv["answered"], from_csv["abandoned"]) == ("3", "2", "1")
+    bad = await client.post(
+        "/api/v1/reports/run", json={"definition": {"group_by": ["caller"]}}, headers=headers
+    )
+    assert bad.status_code == 422
+    assert (await client.get("/api/v1/reports/saved", headers=headers)).json() == []
+
+
 async def test_standard_report_and_chart(
     client: httpx.AsyncClient, make_user: MakeUser, session_factory: Sessions
 ) -> None:
@@ -167,5 +198,6 @@ async def test_an_operator_cannot_read_or_build_reports(
             "/api/v1/reports/saved", json={"name": "x", "definition": {}}, headers=headers
         ),
         await client.get("/api/v1/reports/charts/intervals.png", params=PERIOD, headers=headers),
+        await client.post("/api/v1/reports/run", json={"definition": {}}, headers=headers),
     ):
         assert reply.status_code == 403

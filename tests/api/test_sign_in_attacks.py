@@ -92,6 +92,41 @@ async def test_password_hashing_does_not_stall_other_requests(
     assert (await signing_in).status_code == 200
 
 
+async def test_a_burst_of_parallel_sign_ins_cannot_outrun_the_address_limit(
+    client: httpx.AsyncClient, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replayed against `make run`: 40 parallel sign-ins for unknown names all reached the
+    password check before the first failure was counted, so none was throttled and the last
+    waited 30 s for the hashing pool. Attempts still being checked count against the limit."""
+    limit = platform.settings.signin_address_max_failures
+    release = threading.Event()
+    checking = 0
+    real_verify = accounts_users.verify_password
+
+    def held_verify(password: str, password_hash: str) -> bool:
+        nonlocal checking
+        checking += 1
+        release.wait(timeout=30)
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(accounts_users, "verify_password", held_verify)
+    burst = [asyncio.create_task(_attempt(client, f"ghost{n}", "x")) for n in range(40)]
+    # those over the limit are refused at once, while the others are still being checked
+    done, _ = await asyncio.wait(burst, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    assert done
+    refused = [t.result() for t in done]
+    assert all(r.status_code == 429 and int(r.headers["Retry-After"]) > 0 for r in refused)
+    release.set()
+    replies = await asyncio.gather(*burst)
+    codes = [r.status_code for r in replies]
+    assert codes.count(401) <= limit, codes
+    assert codes.count(429) >= 40 - limit, codes
+    assert checking <= limit
+    async with platform.session_factory() as session:
+        throttled = await audit_repo.search(session, action="auth.sign_in_throttled")
+    assert len(throttled) == codes.count(429)
+
+
 def test_the_development_secret_is_refused_off_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CALLCENTER_JWT_SECRET", raising=False)
     with pytest.raises(SettingsError, match=r"CALLCENTER_JWT_SECRET: .*0\.0\.0\.0"):

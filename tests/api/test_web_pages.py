@@ -53,6 +53,25 @@ async def test_a_wrong_password_stays_on_the_sign_in_page(
     assert "cc_session" not in reply.headers.get("set-cookie", "")
 
 
+async def test_the_sign_in_page_is_throttled_like_the_api(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Issue 16, row 1, replayed on the page: guessing through the form is no way around the
+    API's sign-in limits."""
+    await make_user("boss", role=Role.SUPERVISOR)
+    codes = [
+        (await client.post("/login", data={"username": "boss", "password": "nope"})).status_code
+        for _ in range(8)
+    ]
+    assert codes[:5] == [401] * 5
+    assert codes[5:] == [429] * 3
+    locked = await client.post("/login", data={"username": "boss", "password": "secret"})
+    assert locked.status_code == 429
+    assert int(locked.headers["Retry-After"]) > 0
+    assert "Слишком много неудачных попыток" in locked.text
+    assert "cc_session" not in locked.headers.get("set-cookie", "")
+
+
 async def test_an_operator_gets_the_workstation_and_not_the_wallboard(
     client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
@@ -91,13 +110,30 @@ async def test_a_supervisor_gets_the_wallboard_with_a_reports_link(
     assert page.status_code == 200
     assert "Табло руководителя" in page.text
     assert "/vendor/chart.js/chart.umd.min.js" in page.text
-    assert 'href="/reports"' in page.text  # issue 18 fills it
+    assert 'href="/reports"' in page.text
     # not an operator account: no workstation
     assert (await client.get("/operator")).status_code == 403
+    reports = await client.get("/reports")
+    assert reports.status_code == 200
+    assert "Графики по интервалам" in reports.text
+    assert "Конструктор отчёта" in reports.text
+    assert 'data-zone="Europe/Moscow"' in reports.text
+    assert "/static/reports.js" in reports.text
+
+
+async def test_an_operator_cannot_open_the_reports_page(
+    client: httpx.AsyncClient, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    await _operator_user(session_factory)
+    await _page_sign_in(client, "op101")
+    refused = await client.get("/reports")
+    assert refused.status_code == 403
+    assert "Отчёты доступны только руководителям" in refused.text
+    assert "chart-volume" not in refused.text
 
 
 async def test_pages_without_a_session_go_to_sign_in(client: httpx.AsyncClient) -> None:
-    for path in ("/operator", "/supervisor"):
+    for path in ("/operator", "/supervisor", "/reports"):
         reply = await client.get(path)
         assert reply.status_code == 303
         assert reply.headers["location"] == "/"

@@ -9,10 +9,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env, serving
+
+# a real `callcenter serve` in a subprocess whose demo traffic runs on real time: the wait
+# for its first calls below (up to 240 s) needs the slow tests' timeout, not the default 60 s
+pytestmark = pytest.mark.slow
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

@@ -14,9 +14,8 @@ Skipped where there is no Asterisk with chan_pjsip, or no SIPp (CI). Run with
 from __future__ import annotations
 
 import asyncio
-import io
+import math
 import secrets
-import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import numpy as np
 import pytest
 
 from callcenter.api.app import create_app
@@ -41,6 +39,7 @@ from tests.support.real_asterisk import (
     Pause,
     RealAsterisk,
     Speak,
+    Tone,
     free_port,
     missing_for_sip,
     not_found_lines,
@@ -48,6 +47,7 @@ from tests.support.real_asterisk import (
     place_call,
     start_asterisk,
 )
+from tests.support.tones import find_tone, read_wav
 
 MISSING = missing_for_sip()
 pytestmark = [
@@ -173,25 +173,32 @@ async def rig(tmp_path: Path, asterisk: RealAsterisk) -> AsyncIterator[Rig]:
             await platform.stop()
 
 
-def _loudness(wav: bytes, start: float, end: float) -> int:
-    """RMS of the recording between `start` and `end` seconds."""
-    with wave.open(io.BytesIO(wav)) as reader:
-        assert reader.getsampwidth() == 2
-        rate = reader.getframerate()
-        reader.setpos(min(reader.getnframes(), int(start * rate)))
-        frames = reader.readframes(int((end - start) * rate))
-    samples = np.frombuffer(frames, dtype="<i2").astype(np.float64)
-    return int(np.sqrt(np.mean(samples**2))) if samples.size else 0
+# The two voices of the conversation: a steady tone each, far from each other, from the
+# harmonics of the other (600 * 3 = 1800) and from every DTMF and Russian call-progress
+# frequency (425 Hz), so that a frame the tone fills cannot be anything else.
+CALLER_HZ = 600.0
+OPERATOR_HZ = 1900.0
+TONE_SECONDS = 3.0
+TONE_LEVEL = 0.3  # peak, of full scale: a sine's power is then 20*log10(0.3) - 3 = -13.5 dBFS
+# Key 0 at 12 s, a short transfer prompt, the phone rings at once and answers after 1 s: the
+# parties are bridged about 15 s into the call. From the key on, the caller's phone sends RTP
+# without a break, as a real one does: silence, 3 s of its tone at about 19 s, silence, then
+# it hangs up at about 30 s. The operator's phone does the same from its answer, with its
+# tone 8 s after it (about 23 s). MixMonitor writes only while some leg carries audio: with
+# both parties sending, the file keeps the call's own time.
+CALLER_KEY_AT = INTRO + 2 + 0.14 + 0.6  # the pause, the key's capture, the gap after it
+CALLER_TONE = Tone(CALLER_HZ, TONE_SECONDS, TONE_LEVEL, silence_before=6, silence_after=8)
+OPERATOR_TONE = Tone(OPERATOR_HZ, TONE_SECONDS, TONE_LEVEL, silence_before=8, silence_after=6)
 
 
-async def test_key_0_reaches_an_operator_and_the_call_is_recorded(rig: Rig) -> None:
+async def test_key_0_reaches_an_operator_and_both_voices_are_recorded(rig: Rig) -> None:
     await rig.sign_in("101")
-    with phone(rig.asterisk, "101", rig.work, answer_after=1.0):
+    with phone(rig.asterisk, "101", rig.work, answer_after=1.0, talk=[OPERATOR_TONE]):
         run = await place_call(
             rig.asterisk,
             rig.work,
-            [Speak(), Pause(INTRO + 2), Keys("0")],
-            hang_up_after=20,
+            [Speak(), Pause(INTRO + 2), Keys("0"), CALLER_TONE],
+            hang_up_after=CALLER_TONE.duration,
         )
     assert run.returncode == 0, run.errors
     call = await rig.last_call()
@@ -201,15 +208,42 @@ async def test_key_0_reaches_an_operator_and_the_call_is_recorded(rig: Rig) -> N
     assert call["operator_id"] is not None
     assert call["recording_notice_version"] == "2025-01"
     # the phone rang at once and its operator answered after a second; the caller hung up
-    # 20 s after pressing 0, of which the transfer prompt took 4 s
+    # about 15 s later
     assert 0.5 < call["wait_seconds"] < 5
     assert 10 < call["talk_seconds"] < 20
     recording, audio = await rig.recording(call["id"])
+    # what a supervisor searching the recordings sees of it: this call, its parties
+    assert recording["caller_number"] == "+79161234567"
+    assert recording["dialled_number"] == call["dialled_number"] == "+78001000000"
+    assert recording["direction"] == "inbound"
+    assert recording["operator_id"] == call["operator_id"]
+    assert recording["queue_name"] == "line1"
+    # one file for the whole call (the IVR, the queue and the conversation), as long as it
     assert audio[:4] == b"RIFF"
-    # one file for the whole call: the IVR, the queue and the conversation (Asterisk writes
-    # only the moments RTP flows; SIPp's caller is silent between its captures)
-    assert recording["duration_seconds"] > call["talk_seconds"]
-    assert _loudness(audio, 0, recording["duration_seconds"]) > 300
+    samples, rate = read_wav(audio)
+    assert rate == 8000
+    assert recording["duration_seconds"] == pytest.approx(len(samples) / rate, abs=0.1)
+    started = datetime.fromisoformat(call["started_at"])
+    call_seconds = (datetime.fromisoformat(call["ended_at"]) - started).total_seconds()
+    assert recording["duration_seconds"] == pytest.approx(call_seconds, abs=1.5)
+    # both voices, each whole, each at the level it was sent at, each when that party spoke:
+    # the caller's comes in on the caller's own leg, the operator's through the bridge
+    caller = find_tone(samples, CALLER_HZ, rate=rate)
+    operator = find_tone(samples, OPERATOR_HZ, rate=rate)
+    print(f"\nrecording {len(samples) / rate:.2f} s of a {call_seconds:.2f} s call")
+    print(f"caller   {caller}")
+    print(f"operator {operator}")
+    sent_dbfs = 20 * math.log10(TONE_LEVEL) - 3
+    for voice in (caller, operator):
+        assert voice.seconds >= TONE_SECONDS - 0.2, voice
+        assert voice.last - voice.first <= TONE_SECONDS + 0.3, voice
+        assert voice.level_dbfs == pytest.approx(sent_dbfs, abs=1.0), voice
+        assert voice.share > 0.9, voice
+    answered = (datetime.fromisoformat(call["answered_at"]) - started).total_seconds()
+    assert answered < caller.first, "the caller spoke to the operator, not to the queue"
+    assert caller.first == pytest.approx(CALLER_KEY_AT + CALLER_TONE.silence_before, abs=1.0)
+    assert caller.last <= operator.first, "the caller spoke first, then the operator"
+    assert operator.first == pytest.approx(answered + OPERATOR_TONE.silence_before, abs=1.0)
     assert not_found_lines(rig.asterisk.messages()) == []
 
 

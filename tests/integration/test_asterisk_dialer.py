@@ -16,6 +16,7 @@ import asyncio
 import math
 import struct
 import subprocess
+import uuid
 import wave
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
 from callcenter.ports.queries import NewContact
 from tests.integration.test_asterisk_real import ASTERISK, _wait_fully_booted
+from tests.support.eventually import eventually
 from tests.support.real_asterisk import loopback_conf_values
 
 pytestmark = [
@@ -217,8 +219,11 @@ async def dialling(
 async def test_a_predictive_campaign_through_asterisk_amd_stores_abandoned_calls(
     dialling: tuple[DialerService, InMemoryOperatorPool, Forwarder],
     session_factory: async_sessionmaker[AsyncSession],
+    asterisk: Running,
 ) -> None:
     dialer, pool, forwarder = dialling
+    # the Asterisk is the module's: other tests' recordings are already there
+    before = set(asterisk.values.recordings_dir.rglob("*.wav"))
     now = datetime.now(UTC)
     for operator in ("101", "102"):
         pool.set_state("line1", operator, OperatorState.READY, now)
@@ -277,3 +282,17 @@ async def test_a_predictive_campaign_through_asterisk_amd_stores_abandoned_calls
     assert report.negative["abandoned"] == results.count("abandoned")
     assert report.results["connected"] == results.count("connected")
     assert report.abandon_rate == pytest.approx(results.count("abandoned") / len(PEOPLE))
+
+    # issue 16, row 6: every answered call (the people and the machine) is recorded once,
+    # from its answer, in a file named by the call's id; busy and unanswered ones leave none
+    answered = len(PEOPLE) + 1
+
+    def recordings() -> list[Path] | None:
+        files = sorted(set(asterisk.values.recordings_dir.rglob("*.wav")) - before)
+        return files if len(files) >= answered else None
+
+    files = await eventually(recordings, within=20, what="the campaign's recordings")
+    assert len(files) == answered, files
+    for file in files:
+        assert uuid.UUID(file.stem)
+        assert file.stat().st_size > 44  # AMD and the message were heard, not just a header

@@ -15,7 +15,7 @@ import asyncio
 import os
 import re
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -39,24 +39,14 @@ from tests.support.roles import (
     free_port,
     running,
     throwaway_postgres,
+    token,
+    until,
 )
 
 # these tests start real processes (roles, simulators) and wait for them
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
 SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-async def until(check: Callable[[], Awaitable[Any]], *, within: float, what: str) -> Any:
-    """Wait for `check` to return something truthy (polling; the deadline only ends a hang)."""
-    deadline = asyncio.get_running_loop().time() + within
-    last: Any = None
-    while asyncio.get_running_loop().time() < deadline:
-        last = await check()
-        if last:
-            return last
-        await asyncio.sleep(0.3)
-    raise AssertionError(f"{what}: still not so after {within} s (last: {last!r})")
 
 
 @pytest.fixture
@@ -109,15 +99,6 @@ async def campaign_holder(url: str, campaign_id: int) -> str | None:
     finally:
         await engine.dispose()
     return str(name) if name else None
-
-
-async def token(client: httpx.AsyncClient, username: str, password: str) -> str:
-    reply = await client.post(
-        "/api/v1/auth/token", data={"username": username, "password": password}
-    )
-    assert reply.status_code == 200, reply.text
-    value: str = reply.json()["access_token"]
-    return value
 
 
 async def test_two_telephony_nodes_and_two_api_nodes_share_one_postgres(

@@ -6,8 +6,9 @@ plus a test `pjsip_site.conf`: a provider trunk identified by the caller's addre
 whose static contacts are SIPp user agents (UAS) on 127.0.0.1. Every port is a free one.
 
 SIPp plays the caller (UAC: audio from a capture, DTMF as RFC 4733 packets from the captures
-Debian's sip-tester ships in /usr/share/sip-tester) and the operators' phones (UAS: ring,
-answer after a while or never, talk with audio from a capture, take the caller's BYE).
+Debian's sip-tester ships in /usr/share/sip-tester, tones from captures written at test time)
+and the operators' phones (UAS: ring, answer after a while or never, talk with audio from a
+capture or a tone, take the caller's BYE).
 Scenario files are written from the small builders below, so each test says its timeline.
 """
 
@@ -27,7 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import numpy as np
+
 from callcenter.asterisk.conf_render import AsteriskConfValues, render_conf
+from tests.support.tones import RATE, alaw, sine
 
 ASTERISK = shutil.which("asterisk")
 SIPP = shutil.which("sipp")
@@ -246,7 +250,29 @@ class Speak:
     """Speech from SIPp's G.711 capture (7 s); plays in the background."""
 
 
-CallerStep = Pause | Keys | Speak
+@dataclass(frozen=True)
+class Tone:
+    """A steady sine of `frequency` Hz for `seconds` (peak `level` of full scale), sent as
+    G.711 A-law RTP from a capture written for the test (see `write_tone_capture`); plays in
+    the background, so follow it with a Pause at least as long as `duration`.
+
+    `silence_before` and `silence_after` send RTP silence around it, as a phone without
+    silence suppression does all call long. A party that sends nothing between captures is
+    not what MixMonitor expects: while neither leg carries audio it writes nothing, and the
+    file comes out shorter than the call."""
+
+    frequency: float
+    seconds: float
+    level: float = 0.3
+    silence_before: float = 0.0
+    silence_after: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return self.silence_before + self.seconds + self.silence_after
+
+
+CallerStep = Pause | Keys | Speak | Tone
 
 
 def _pcap(name: str) -> str:
@@ -256,18 +282,23 @@ def _pcap(name: str) -> str:
 
 def _steps_xml(steps: Sequence[CallerStep], work: Path, name: str) -> list[str]:
     out: list[str] = []
-    pressed = 0
+    sent = 0  # captures written so far: each one's RTP numbering follows the one before
     for step in steps:
         if isinstance(step, Pause):
             out.append(f'<pause milliseconds="{round(step.seconds * 1000)}"/>')
         elif isinstance(step, Speak):
             out.append(_pcap("g711a.pcap"))
+        elif isinstance(step, Tone):
+            sent += 1
+            capture = work / f"{name}-tone-{sent}.pcap"
+            write_tone_capture(capture, step, order=sent)
+            out.append(_pcap(str(capture)))
         else:
             for digit in step.digits:
-                pressed += 1
-                capture = work / f"{name}-dtmf-{pressed}.pcap"
+                sent += 1
+                capture = work / f"{name}-dtmf-{sent}.pcap"
                 source = SIPP_MEDIA / f"dtmf_2833_{_DTMF_NAMES.get(digit, digit)}.pcap"
-                write_dtmf_capture(source, capture, order=pressed)
+                write_dtmf_capture(source, capture, order=sent)
                 out.append(_pcap(str(capture)))
                 out.append(f'<pause milliseconds="{round(step.gap * 1000)}"/>')
     return out
@@ -303,6 +334,64 @@ def write_dtmf_capture(source: Path, target: Path, *, order: int) -> None:
         struct.pack_into("!H", data, packet + _UDP_CHECKSUM_AT, 0)
         offset = packet + length
     target.write_bytes(bytes(data))
+
+
+_PTIME = 0.02  # 20 ms of audio per packet, as the SDP offers
+_PCMA = 8  # RTP payload type of G.711 A-law
+
+
+def write_tone_capture(target: Path, tone: Tone, *, order: int) -> None:
+    """A capture of `tone` as PCMA RTP, one packet every 20 ms, for SIPp's play_pcap_audio.
+
+    SIPp sends each packet's UDP payload from the call's media port to the far end's (the
+    capture's own addresses and ports are replaced), at the capture's pace. The framing is
+    the one of SIPp's own g711a.pcap: Ethernet, IPv4 without options, UDP. Sequence numbers
+    and timestamps follow those of lower `order`, as `write_dtmf_capture` numbers keys."""
+    payload = alaw(
+        np.concatenate(
+            [
+                np.zeros(round(tone.silence_before * RATE)),
+                sine(tone.frequency, tone.seconds, level=tone.level),
+                np.zeros(round(tone.silence_after * RATE)),
+            ]
+        )
+    )
+    size = round(_PTIME * RATE)
+    ssrc = 0x70000000 + order
+    records = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)]  # Ethernet
+    for index in range(len(payload) // size):
+        rtp = (
+            struct.pack(
+                "!BBHII",
+                0x80,  # version 2, no padding, extension or CSRC
+                _PCMA | (0x80 if index == 0 else 0),  # marker on a talk spurt's first packet
+                (order * 1000 + index) & 0xFFFF,
+                (order * 160_000 + index * size) & 0xFFFFFFFF,
+                ssrc,
+            )
+            + payload[index * size : (index + 1) * size]
+        )
+        udp = struct.pack("!HHHH", 5000, 2006, 8 + len(rtp), 0) + rtp  # checksum: none
+        header = struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45, 0, 20 + len(udp), 0, 0x4000, 64, 17, 0,
+            bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]),
+        )  # fmt: skip
+        header = header[:10] + struct.pack("!H", _ip_checksum(header)) + header[12:]
+        frame = bytes(6) + bytes(6) + b"\x08\x00" + header + udp
+        micros = round(index * _PTIME * 1_000_000)
+        records.append(
+            struct.pack("<IIII", micros // 1_000_000, micros % 1_000_000, len(frame), len(frame))
+            + frame
+        )
+    target.write_bytes(b"".join(records))
+
+
+def _ip_checksum(header: bytes) -> int:
+    total: int = sum(struct.unpack(f"!{len(header) // 2}H", header))
+    while total > 0xFFFF:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
 
 
 _SDP = """v=0
@@ -390,9 +479,16 @@ Content-Length: 0
     return xml.replace("NUMBER", escape(number))
 
 
-def phone_scenario(*, answer_after: float | None, speak: bool = True) -> str:
+def phone_scenario(
+    *,
+    answer_after: float | None,
+    talk: Sequence[CallerStep] = (Speak(),),
+    work: Path,
+    name: str = "phone",
+) -> str:
     """An operator's phone: rings; answers after `answer_after` s (None: never, the caller
-    cancels), talks (audio from the capture) until the caller's BYE. Serves calls one by one."""
+    cancels), says `talk` (by default the speech capture) once answered, then waits for the
+    caller's BYE. Serves calls one by one."""
     ringing = """<recv request="INVITE" crlf="true"/>
   <send><![CDATA[
 SIP/2.0 180 Ringing
@@ -431,7 +527,7 @@ Content-Length: 0
   ]]></send>
   <recv request="ACK"/>"""
     else:
-        talk = _pcap("g711a.pcap") if speak else ""
+        said = "\n  ".join(_steps_xml(talk, work, name))
         rest = f"""<pause milliseconds="{round(answer_after * 1000)}"/>
   <send retrans="500"><![CDATA[
 SIP/2.0 200 OK
@@ -447,7 +543,7 @@ Content-Length: [len]
 {_SDP}
   ]]></send>
   <recv request="ACK" crlf="true"/>
-  {talk}
+  {said}
   <recv request="BYE"/>
   <send><![CDATA[
 SIP/2.0 200 OK
@@ -493,11 +589,20 @@ def _sipp_args(scenario: Path, ip: str, port: int, log_dir: Path) -> list[str]:
 
 @contextmanager
 def phone(
-    asterisk: RealAsterisk, extension: str, work: Path, **kwargs: float | bool | None
+    asterisk: RealAsterisk,
+    extension: str,
+    work: Path,
+    *,
+    answer_after: float | None,
+    talk: Sequence[CallerStep] = (Speak(),),
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Operator `extension`'s phone (a SIPp UAS) for the duration of the block."""
-    scenario = work / f"phone-{extension}.xml"
-    scenario.write_text(phone_scenario(**kwargs), encoding="utf-8")  # type: ignore[arg-type]
+    name = f"phone-{extension}"
+    scenario = work / f"{name}.xml"
+    scenario.write_text(
+        phone_scenario(answer_after=answer_after, talk=talk, work=work, name=name),
+        encoding="utf-8",
+    )
     port = asterisk.phones.by_extension[extension]
     args = _sipp_args(scenario, PHONES_IP, port, work)
     with (work / f"phone-{extension}.stderr").open("wb") as stderr:

@@ -9,10 +9,13 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 UVICORN_PORT = re.compile(rb"Uvicorn running on http://[^:]+:(\d+)")
 TELEPHONY_READY = re.compile(rb"telephony node \S+ \(site \S+\) running")
@@ -131,3 +134,24 @@ async def throwaway_postgres() -> AsyncIterator[str]:
         yield url
     finally:
         await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def until(check: Callable[[], Awaitable[Any]], *, within: float, what: str) -> Any:
+    """Wait for `check` to return something truthy (polling; the deadline only ends a hang)."""
+    deadline = asyncio.get_running_loop().time() + within
+    last: Any = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(0.3)
+    raise AssertionError(f"{what}: still not so after {within} s (last: {last!r})")
+
+
+async def token(client: httpx.AsyncClient, username: str, password: str) -> str:
+    reply = await client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert reply.status_code == 200, reply.text
+    value: str = reply.json()["access_token"]
+    return value

@@ -14,6 +14,7 @@ OWN = {
     "callcenter/api/web/static/app.css",
     "callcenter/api/web/static/common.js",
     "callcenter/api/web/static/operator.js",
+    "callcenter/api/web/static/reports.js",
     "callcenter/api/web/static/wallboard.js",
 }
 

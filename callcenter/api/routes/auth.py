@@ -16,6 +16,8 @@ from callcenter.api.deps import PlatformDep, SessionDep, UserDep
 from callcenter.api.schemas import TokenOut, UserOut
 from callcenter.api.tokens import issue_token
 from callcenter.domain.roles import Role
+from callcenter.ports.records import User
+from callcenter.ports.stores import Stores
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 log = logging.getLogger(__name__)
@@ -33,6 +35,44 @@ def _printable(username: str) -> bool:
     return username.isprintable() and len(username) <= _MAX_USERNAME
 
 
+async def checked_sign_in(request: Request, tx: Stores, username: str, password: str) -> User:
+    """The user whose password this is, through the throttle, every failure audited.
+
+    Raises HTTPException 429 (with Retry-After) or 401. Shared by the API's token endpoint
+    and the sign-in page, so neither is a way around the other's limits.
+    """
+    throttle = _throttle(request)
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.begin(username, address, time.monotonic())
+    if wait is not None:
+        await _audit_failure(tx, "auth.sign_in_throttled", username, address, None)
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail="too many failed sign-ins; try again later",
+            headers={"Retry-After": str(max(1, round(wait)))},
+        )
+    user = None
+    try:
+        if _printable(username) and len(password) <= _MAX_PASSWORD:
+            user = await authenticate(tx, username, password)
+        if user is None:
+            throttle.failed(username, address, time.monotonic())
+    finally:
+        throttle.end(username, address)
+    if user is None:
+        known = await tx.users.get_by_username(username) if _printable(username) else None
+        await _audit_failure(
+            tx, "auth.sign_in_failed", username, address, known.id if known else None
+        )
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="wrong user name or password",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    throttle.succeeded(username)
+    return user
+
+
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -44,32 +84,7 @@ async def token(
     tx: SessionDep,
     request: Request,
 ) -> TokenOut:
-    throttle = _throttle(request)
-    address = request.client.host if request.client else "unknown"
-    username = form.username
-    wait = throttle.retry_after(username, address, time.monotonic())
-    if wait is not None:
-        await _audit_failure(tx, "auth.sign_in_throttled", username, address, None)
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail="too many failed sign-ins; try again later",
-            headers={"Retry-After": str(max(1, round(wait)))},
-        )
-    user = None
-    if _printable(username) and len(form.password) <= _MAX_PASSWORD:
-        user = await authenticate(tx, username, form.password)
-    if user is None:
-        throttle.failed(username, address, time.monotonic())
-        known = await tx.users.get_by_username(username) if _printable(username) else None
-        await _audit_failure(
-            tx, "auth.sign_in_failed", username, address, known.id if known else None
-        )
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="wrong user name or password",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    throttle.succeeded(username)
+    user = await checked_sign_in(request, tx, form.username, form.password)
     settings = platform.settings
     role = Role(user.role)
     access, expires_at = issue_token(
@@ -92,7 +107,7 @@ async def me(user: UserDep, tx: SessionDep) -> UserOut:
 
 
 async def _audit_failure(
-    tx: SessionDep, action: str, username: str, address: str, user_id: int | None
+    tx: Stores, action: str, username: str, address: str, user_id: int | None
 ) -> None:
     # The name is stored escaped and cut short: it is whatever an attacker typed.
     shown = ascii(username[:_MAX_USERNAME])

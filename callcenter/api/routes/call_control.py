@@ -119,7 +119,12 @@ def call_control_state(request: Request) -> CallControlState:
 
 
 def pbx_client(platform: Platform) -> CallControlPbx | None:
-    return platform.ami_client()
+    """The AMI client here, or on an API node the client that has telephony nodes act."""
+    client = platform.ami_client()
+    if client is not None:
+        return client
+    remote: CallControlPbx | None = getattr(platform.pbx, "client", None)
+    return remote
 
 
 # the shipped dialplan's music-on-hold extension (asterisk_conf/extensions.conf, [hold])
@@ -131,15 +136,17 @@ def get_call_control(
     clock: ClockDep,
     state: Annotated[CallControlState, Depends(call_control_state)],
 ) -> CallControlService:
-    calls = platform.calls
+    has_calls = platform.calls is not None or hasattr(platform.acd, "live_calls")
     return CallControlService(
         platform.session_factory,
         clock=clock,
         pbx=pbx_client(platform),
         state=state,
-        live_calls=calls.tracker.open_calls if calls is not None else None,
-        call_lookup=calls.tracker.get if calls is not None else None,
+        live_calls=(lambda: platform.live_calls() or []) if has_calls else None,
+        call_lookup=platform.call_lookup if has_calls else None,
         hold_target=HOLD_TARGET,
+        redial_node=platform.redial_node,
+        on_redial=platform.redials.wake if platform.redials is not None else None,
     )
 
 
@@ -151,11 +158,15 @@ def screen_pop_hub(state: State, platform: Platform) -> ScreenPopHub:
     hub: ScreenPopHub | None = getattr(state, "screen_pop", None)
     if hub is None:
         calls = platform.calls
-        hub = ScreenPopHub(call_lookup=calls.tracker.get if calls is not None else None)
+        hub = ScreenPopHub(call_lookup=platform.call_lookup)
         if platform.acd is not None:
             platform.acd.states.subscribe(hub.on_state_change)
         if calls is not None:
             calls.subscribe(hub.on_call_change)
+        # an API node: the rings telephony nodes relay through the database
+        relayed = getattr(platform.acd, "subscribe_rings", None)
+        if callable(relayed):
+            relayed(hub.deliver)
         state.screen_pop = hub
     return hub
 
@@ -318,7 +329,7 @@ async def start_redial(
 
 @router.get(ME + "/calls/redial", response_model=list[RedialOut], summary="My auto-redials")
 async def list_redials(actor: ActorDep, control: CallControlDep) -> list[RedialOut]:
-    return [_redial_out(j) for j in control.redials(actor)]
+    return [_redial_out(j) for j in await control.redials(actor)]
 
 
 @router.delete(

@@ -13,8 +13,9 @@ import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, FastAPI, Form, Request, status
+from fastapi import APIRouter, FastAPI, Form, HTTPException, Request, status
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -24,7 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from callcenter.accounts.users import authenticate
+from callcenter.api.routes.auth import checked_sign_in
 from callcenter.api.tokens import InvalidTokenError, decode_token, issue_token
 from callcenter.bootstrap import Platform
 from callcenter.domain.roles import Role
@@ -146,19 +147,28 @@ async def login(
     password: Annotated[str, Form(max_length=200)],
 ) -> Response:
     platform = _platform(request)
-    async with platform.session_factory() as tx:
-        user = await authenticate(tx, username, password)
-    if user is None:
-        return _render(
+    try:
+        # the API's own check: the same limits and audit whichever door is knocked on
+        async with platform.session_factory() as tx:
+            user = await checked_sign_in(request, tx, username, password)
+    except HTTPException as refused:
+        throttled = refused.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+        page = _render(
             request,
             "login.html",
             {
                 "title": "Вход",
-                "error": "Неверное имя пользователя или пароль",
+                "error": "Слишком много неудачных попыток входа: попробуйте позже"
+                if throttled
+                else "Неверное имя пользователя или пароль",
                 "username": username,
             },
-            status_code=status.HTTP_401_UNAUTHORIZED,
+            status_code=refused.status_code,
         )
+        retry_after = (refused.headers or {}).get("Retry-After")
+        if retry_after is not None:
+            page.headers["Retry-After"] = retry_after
+        return page
     settings = platform.settings
     ttl = timedelta(minutes=settings.jwt_expire_minutes)
     token, _expires = issue_token(
@@ -208,6 +218,30 @@ async def supervisor_page(request: Request) -> Response:
     if not user.is_supervisor:
         return _forbidden(request, user, "Табло руководителя доступно только руководителям.")
     return _render(request, "wallboard.html", {"user": user, "title": "Табло руководителя"})
+
+
+@router.get("/reports", response_class=HTMLResponse)
+async def reports_page(request: Request) -> Response:
+    user = await page_user(request)
+    if user is None:
+        return RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    if not user.is_supervisor:
+        return _forbidden(request, user, "Отчёты доступны только руководителям.")
+    # the period fields are in the centre's time: the page turns them into ISO times with
+    # the centre's offset on that date (Intl), whatever zone the supervisor's browser is in
+    zone = ZoneInfo(_platform(request).settings.local_timezone)
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return _render(
+        request,
+        "reports.html",
+        {
+            "user": user,
+            "title": "Отчёты",
+            "zone": zone.key,
+            "default_from": today.strftime("%Y-%m-%dT%H:%M"),
+            "default_to": (today + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
 
 
 # --- the API docs with local assets -------------------------------------------------------

@@ -10,6 +10,7 @@ from callcenter.db.models.cluster import (
     EmergencySwitch,
     NodeRequest,
     QueueCallbackRow,
+    RedialJobRow,
 )
 from callcenter.db.models.customers import Customer, CustomerPhone, Locality
 from callcenter.db.models.grid_applications import GridApplication
@@ -25,6 +26,7 @@ from callcenter.db.models.reports import (
     ReportCallBucket,
     ReportCallDay,
     ReportCallQuarter,
+    ReportIntervalTotal,
     ReportLineBucket,
     ReportOperatorBucket,
     ReportOperatorDay,
@@ -71,10 +73,12 @@ __all__ = [
     "QueueMember",
     "Recording",
     "RecordingAccessLog",
+    "RedialJobRow",
     "Reminder",
     "ReportCallBucket",
     "ReportCallDay",
     "ReportCallQuarter",
+    "ReportIntervalTotal",
     "ReportLineBucket",
     "ReportOperatorBucket",
     "ReportOperatorDay",

@@ -84,3 +84,31 @@ class NodeRequest(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
     error: Mapped[str | None] = mapped_column(sa.Text)
     error_kind: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class RedialJobRow(Base):
+    """An operator's auto-redial: call the number again every interval until answered or the
+    attempts run out. Kept here so a restart or another telephony node carries it on."""
+
+    __tablename__ = "redial_jobs"
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True)
+    node: Mapped[str | None] = mapped_column(sa.String(64))  # None: any telephony node
+    operator_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    number: Mapped[str] = mapped_column(sa.String(32))
+    context: Mapped[str] = mapped_column(sa.String(64))
+    exten: Mapped[str] = mapped_column(sa.String(64))
+    device: Mapped[str] = mapped_column(sa.String(128))  # the operator's phone, e.g. PJSIP/101
+    interface: Mapped[str] = mapped_column(sa.String(128))  # normalised, for the call record
+    attempts: Mapped[int] = mapped_column(sa.Integer)
+    interval_seconds: Mapped[float] = mapped_column(sa.Float)
+    made: Mapped[int] = mapped_column(sa.Integer, default=0)
+    status: Mapped[str] = mapped_column(sa.String(16), index=True)
+    channel_ids: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    last_error: Mapped[str | None] = mapped_column(sa.String(300))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    taken_by: Mapped[str | None] = mapped_column(sa.String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

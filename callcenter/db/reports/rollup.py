@@ -28,6 +28,7 @@ from callcenter.db.models import (
     ReportCallBucket,
     ReportCallDay,
     ReportCallQuarter,
+    ReportIntervalTotal,
     ReportLineBucket,
     ReportOperatorBucket,
     ReportOperatorDay,
@@ -44,6 +45,17 @@ DAY = 86400  # rebuilt a local day at a time: the day roll-ups are sums of whole
 OVERLAP = timedelta(minutes=2)
 _LOCK_KEY = 0x5245504F  # "REPO": one roll-up refresh at a time across API nodes
 _COUNTED_STATES = [*BUSY_STATES, OperatorState.READY]
+
+ANALYZE_AFTER_DAYS = 7
+_ROLLUP_TABLES = (
+    ReportCallBucket,
+    ReportCallQuarter,
+    ReportCallDay,
+    ReportIntervalTotal,
+    ReportOperatorBucket,
+    ReportLineBucket,
+    ReportOperatorDay,
+)
 
 KEY_COLUMNS = ("bucket", "direction", "queue_name", "operator_id", "campaign_id")
 QUARTER_KEYS = ("bucket", "direction", "queue_name", "campaign_id")
@@ -224,6 +236,38 @@ async def _rebuild(
     await session.execute(table.insert().from_select([*key_names, *sums], select))
 
 
+async def _rebuild_totals(session: AsyncSession, lo: int, hi: int) -> None:
+    """Replace the interval totals in [lo, hi) with the sums of the per-queue call rows and
+    the per-line operator time there (both already rebuilt for the range)."""
+    quarters: sa.Table = ReportCallQuarter.__table__  # type: ignore[assignment]
+    lines: sa.Table = ReportLineBucket.__table__  # type: ignore[assignment]
+    q, ln = quarters.c, lines.c
+    parts = sa.union_all(
+        sa.select(
+            q.bucket,
+            *(q[n] for n in SUM_COLUMNS),
+            *(sa.literal(0.0, sa.Double()).label(n) for n in STATE_SUMS),
+        ).where(q.bucket >= lo, q.bucket < hi),
+        sa.select(
+            ln.bucket,
+            *(sa.literal(0.0 if _is_seconds(n) else 0, _sum_type(n)).label(n) for n in SUM_COLUMNS),
+            *(ln[n] for n in STATE_SUMS),
+        ).where(ln.bucket >= lo, ln.bucket < hi),
+    ).subquery()
+    await _rebuild(
+        session, ReportIntervalTotal, parts, [parts.c.bucket], ("bucket",),
+        (*SUM_COLUMNS, *STATE_SUMS), lo, hi,
+    )  # fmt: skip
+
+
+def _is_seconds(name: str) -> bool:
+    return name.endswith("_seconds")
+
+
+def _sum_type(name: str) -> Any:
+    return sa.Double() if _is_seconds(name) else sa.Integer()
+
+
 async def refresh_calls(session: AsyncSession, now: datetime, offset: int = 0) -> int:
     """Rebuild the call roll-ups of the days whose calls changed since the last refresh;
     returns the days rebuilt."""
@@ -250,6 +294,7 @@ async def refresh_calls(session: AsyncSession, now: datetime, offset: int = 0) -
         )  # fmt: skip
         day_keys = [day_key(f.bucket, offset), *(f[k] for k in KEY_COLUMNS[1:])]
         await _rebuild(session, ReportCallDay, fine, day_keys, KEY_COLUMNS, SUM_COLUMNS, lo, hi)
+        await _rebuild_totals(session, lo, hi)
     await _set_mark(session, "calls", now)
     return len(ranges)
 
@@ -362,6 +407,7 @@ async def refresh_states(session: AsyncSession, now: datetime, offset: int = 0) 
             session, ReportOperatorDay, fine, [day_key(fine.c.bucket, offset), fine.c.operator_id],
             ("bucket", "operator_id"), STATE_SUMS, lo, hi,
         )  # fmt: skip
+        await _rebuild_totals(session, lo, hi)
     await _set_mark(session, "states", now)
     return len(ranges)
 
@@ -369,6 +415,14 @@ async def refresh_states(session: AsyncSession, now: datetime, offset: int = 0) 
 async def refresh(session: AsyncSession, now: datetime, offset: int = 0) -> tuple[int, int]:
     """Every roll-up, in the caller's transaction; `offset`: the centre's UTC offset in
     seconds, where its days begin."""
-    if dialect_of(session) == "postgresql":
+    postgres = dialect_of(session) == "postgresql"
+    if postgres:
         await session.execute(sa.select(sa.func.pg_advisory_xact_lock(_LOCK_KEY)))
-    return await refresh_calls(session, now, offset), await refresh_states(session, now, offset)
+    days = await refresh_calls(session, now, offset), await refresh_states(session, now, offset)
+    if postgres and max(days) >= ANALYZE_AFTER_DAYS:
+        # a first build (or a rebuild of weeks) changes the tables' sizes by orders of
+        # magnitude before autovacuum looks at them: without fresh statistics the planner
+        # takes a month of roll-up rows for a few dozen
+        for table in _ROLLUP_TABLES:
+            await session.execute(sa.text(f"ANALYZE {table.__tablename__}"))
+    return days

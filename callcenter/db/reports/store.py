@@ -4,6 +4,7 @@ records themselves, and saved report definitions."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from callcenter.db.models import (
     ReportCallBucket,
     ReportCallDay,
     ReportCallQuarter,
+    ReportIntervalTotal,
     ReportLineBucket,
     ReportOperatorBucket,
     ReportOperatorDay,
@@ -40,6 +42,7 @@ from callcenter.domain.report_metrics import (
 from callcenter.ports.reports import (
     AppealTransition,
     CampaignResult,
+    Filters,
     GroupRow,
     IvrNodeStats,
     SavedReportRecord,
@@ -167,6 +170,13 @@ class SqlReportStore:
     # ------------------------------------------------------------------ summary
 
     async def summary(self, query: SummaryQuery) -> list[GroupRow]:
+        if _from_totals(query):
+            if query.group_by:
+                interval = Dimension.INTERVAL
+                pairs = await self.interval_totals(query)
+                return [GroupRow({interval: key}, totals) for key, totals in pairs]
+            async with self._sessions() as session:
+                return [GroupRow({}, await self._period_total(session, query))]
         async with self._sessions() as session:
             rows = await self._call_rows(session, query)
             if set(query.group_by) <= STATE_DIMENSIONS and not query.filters.call_only:
@@ -174,6 +184,39 @@ class SqlReportStore:
             result = list(rows.values())
             await self._label(session, result)
         return result
+
+    def _totals_sums(self, query: SummaryQuery) -> list[Any]:
+        t = ReportIntervalTotal.__table__.c
+        # in the order of `Totals`' fields, so a row makes its `Totals` without names
+        return [t[_total_column(name, query.sla_seconds)] for name in _TOTALS_ORDER]
+
+    async def interval_totals(self, query: SummaryQuery) -> list[tuple[int, Totals]]:
+        """From one row per 15 minutes: the same sums as the per-queue and per-line rows,
+        already added up."""
+        lo, hi = _bounds(query)
+        t = ReportIntervalTotal.__table__.c
+        sums = self._totals_sums(query)
+        step = query.interval.seconds
+        stmt: sa.Select[Any]
+        if step == rollup.BUCKET and query.utc_offset_seconds % step == 0:
+            # a 15-minute interval is a bucket: the rows as they are, in the index's order
+            stmt = sa.select(t.bucket, *sums).order_by(t.bucket)
+        else:
+            key = _interval_key(t.bucket, query)
+            stmt = sa.select(key, *(sa.func.sum(c) for c in sums)).group_by(key).order_by(key)
+        stmt = stmt.where(t.bucket >= lo, t.bucket < hi)
+        async with self._sessions() as session:
+            records = (await session.execute(stmt)).all()
+        return [(int(bucket), Totals(*figures)) for bucket, *figures in records]
+
+    async def _period_total(self, session: AsyncSession, query: SummaryQuery) -> Totals:
+        lo, hi = _bounds(query)
+        t = ReportIntervalTotal.__table__.c
+        stmt = sa.select(*(sa.func.sum(c) for c in self._totals_sums(query)))
+        record = (await session.execute(stmt.where(t.bucket >= lo, t.bucket < hi))).one()
+        if record[0] is None:  # no rows: sums of nothing
+            return Totals(busy_seconds=0.0, ready_seconds=0.0, wrap_seconds=0.0)
+        return Totals(*record)
 
     async def _call_rows(
         self, session: AsyncSession, query: SummaryQuery
@@ -491,6 +534,20 @@ class SqlReportStore:
                 sa.delete(SavedReport).where(SavedReport.id == report_id)
             )
             return bool(getattr(result, "rowcount", 0))
+
+
+_TOTALS_ORDER = tuple(f.name for f in fields(Totals))
+
+
+def _total_column(name: str, sla_seconds: int) -> str:
+    """The interval totals' column of a `Totals` field."""
+    return within_column(sla_seconds) if name == "answered_within_sla" else name
+
+
+def _from_totals(query: SummaryQuery) -> bool:
+    """Reports the interval totals can answer: by interval or in total, for the whole centre
+    (a filter or another grouping needs the per-queue, per-line or per-operator rows)."""
+    return query.group_by in ((), (Dimension.INTERVAL,)) and query.filters == Filters()
 
 
 def _norm(value: Any) -> int | str:

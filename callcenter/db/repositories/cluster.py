@@ -11,7 +11,13 @@ from typing import Any
 from sqlalchemy import delete, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from callcenter.db.models import ClusterNode, EmergencySwitch, NodeRequest, QueueCallbackRow
+from callcenter.db.models import (
+    ClusterNode,
+    EmergencySwitch,
+    NodeRequest,
+    QueueCallbackRow,
+    RedialJobRow,
+)
 from callcenter.db.repositories._upsert import dialect_insert
 
 ACTIVE_CALLBACK_STATES = ("waiting", "dialing", "in_queue")
@@ -168,6 +174,76 @@ async def get_request(session: AsyncSession, request_id: int) -> NodeRequest | N
 
 async def purge_requests(session: AsyncSession, *, before: datetime) -> None:
     await session.execute(delete(NodeRequest).where(NodeRequest.created_at < before))
+
+
+# --- auto-redial jobs ------------------------------------------------------------------------
+
+
+async def add_redial(session: AsyncSession, values: dict[str, Any]) -> RedialJobRow:
+    row = RedialJobRow(**values)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get_redial(session: AsyncSession, job_id: uuid.UUID) -> RedialJobRow | None:
+    return await session.get(RedialJobRow, job_id)
+
+
+async def redials_of(
+    session: AsyncSession, *, user_id: int | None, limit: int = 100
+) -> Sequence[RedialJobRow]:
+    """The newest jobs of one user (None: everybody's)."""
+    stmt = select(RedialJobRow).order_by(RedialJobRow.created_at.desc()).limit(limit)
+    if user_id is not None:
+        stmt = stmt.where(RedialJobRow.user_id == user_id)
+    return (await session.scalars(stmt)).all()
+
+
+async def running_redial_of(session: AsyncSession, operator_id: int) -> RedialJobRow | None:
+    stmt = select(RedialJobRow).where(
+        RedialJobRow.operator_id == operator_id, RedialJobRow.status == "running"
+    )
+    return (await session.scalars(stmt.limit(1))).first()
+
+
+async def take_due_redials(
+    session: AsyncSession, *, node: str, now: datetime, lease_until: datetime, limit: int = 20
+) -> Sequence[RedialJobRow]:
+    """Running jobs whose next attempt is due, for this node or any, that no living node
+    holds; leased to `node` until `lease_until` so no other node makes the same attempt."""
+    stmt = (
+        select(RedialJobRow)
+        .where(
+            RedialJobRow.status == "running",
+            RedialJobRow.next_attempt_at <= now,
+            or_(RedialJobRow.node.is_(None), RedialJobRow.node == node),
+            or_(RedialJobRow.lease_until.is_(None), RedialJobRow.lease_until < now),
+        )
+        .order_by(RedialJobRow.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = (await session.scalars(stmt)).all()
+    for row in rows:
+        row.taken_by = node
+        row.lease_until = lease_until
+    await session.flush()
+    return rows
+
+
+async def update_redial(session: AsyncSession, job_id: uuid.UUID, values: dict[str, Any]) -> None:
+    await session.execute(update(RedialJobRow).where(RedialJobRow.id == job_id).values(**values))
+
+
+async def next_redial_at(session: AsyncSession, *, node: str) -> datetime | None:
+    """When the earliest running job this node may make is due."""
+    stmt = select(RedialJobRow.next_attempt_at).where(
+        RedialJobRow.status == "running",
+        or_(RedialJobRow.node.is_(None), RedialJobRow.node == node),
+    )
+    return (await session.scalars(stmt.order_by(RedialJobRow.next_attempt_at).limit(1))).first()
 
 
 # --- live events ------------------------------------------------------------------------------

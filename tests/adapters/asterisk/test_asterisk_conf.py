@@ -349,6 +349,19 @@ def test_the_8800_call_is_answered_recorded_then_sent_to_the_ivr(
         assert "Gosub(sub-record,s,1)" in apps[:3], (context, apps)
 
 
+def test_a_campaign_call_is_recorded_once_on_its_answered_side(
+    dialplan: dict[str, Context],
+) -> None:
+    """Issue 16, row 6: the dialer's Local/<number>@outbound half skips the recording that
+    [dialer] makes under the call's id; an operator's own call records before dialling."""
+    steps = dialplan["outbound-dial"].extens["s"]
+    apps = [f"{s.app}({s.args})" for s in steps]
+    assert apps[0] == 'GotoIf($["${FILTER(0-9,${CC_CAMPAIGN_ID})}" != ""]?dial)'
+    dial = next(i for i, s in enumerate(steps) if s.app == "Dial")
+    assert steps[dial].label == "dial"
+    assert apps.index("Gosub(sub-record,s,1)") < dial
+
+
 def test_the_ivr_falls_back_to_line1_when_the_platform_is_down(
     dialplan: dict[str, Context], globals_: dict[str, str]
 ) -> None:

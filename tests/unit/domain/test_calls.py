@@ -664,3 +664,19 @@ def test_memory_levels_off_under_steady_traffic() -> None:
     assert last["event_keys"] <= 10 * (5 * 60 / 2 + 16)
     assert last["channels"] <= last["open_calls"] + last["closed_calls"]
     assert sizes[300] == last  # minute 10: already the steady state
+
+
+def test_a_campaign_call_is_numbered_in_e164_like_a_manual_one(tracker: CallTracker) -> None:
+    """Issue 16, row 6: the dialer's `Local/89162220001@outbound` names the number in the
+    trunk's 8-prefixed form; the record keeps it in E.164, the one form searches expect."""
+    leg = {
+        "channel": "Local/89162220001@outbound-0000000b;1",
+        "caller_id_num": "88001000000",
+        "context": "outbound",
+        "exten": "89162220001",
+    }
+    feed(tracker, created(0, **leg), step(0, "AppDial2", **leg))
+    update = tracker.apply(hangup(30, **leg))
+    assert update is not None
+    assert update.record.direction is Direction.OUTBOUND
+    assert update.record.dialled_number == "+79162220001"
