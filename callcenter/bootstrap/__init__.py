@@ -30,8 +30,8 @@ from callcenter.db.engine import SessionFactory, create_engine, create_session_f
 from callcenter.db.health import probe_database
 from callcenter.domain import dialplan
 from callcenter.domain.acd import OverflowPolicy, SurgeRule
-from callcenter.domain.recordings import RecordingState
 from callcenter.domain.calls import CallRecord
+from callcenter.domain.recordings import RecordingState
 from callcenter.outbound.notify_jobs import EmailSender, SmsSender
 from callcenter.ports.health import DatabaseProbe
 from callcenter.ports.pbx import PbxLink, PbxLinkStatus, PbxState
