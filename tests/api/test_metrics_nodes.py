@@ -17,6 +17,7 @@ from callcenter.bootstrap import Platform
 from callcenter.cluster.remote import RemoteAcd
 from callcenter.config import load_settings
 from callcenter.db.models import Recording
+from callcenter.db.notify import pg_listen
 from callcenter.db.repositories import cluster as cluster_repo
 from callcenter.domain.recordings import RecordingState
 from callcenter.ports.pbx import NoPbxLink
@@ -78,7 +79,7 @@ def picture(
 async def api_node(
     engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession], database_url: str
 ) -> AsyncIterator[tuple[RemoteAcd, httpx.AsyncClient]]:
-    remote = RemoteAcd(session_factory, database_url=database_url)
+    remote = RemoteAcd(session_factory, listen=pg_listen(database_url))
     platform = Platform(
         settings=load_settings(database_url=database_url),
         engine=engine,
