@@ -396,6 +396,9 @@ async def role_process(
             assert proc.stdout is not None
             while line := await proc.stdout.readline():
                 log.append(line)
+                if os.environ.get("BENCH_ROLE_LOG_DIR"):
+                    with open(Path(os.environ["BENCH_ROLE_LOG_DIR"]) / f"{role}.log", "ab") as out:
+                        out.write(line)
                 if b"ERROR" in line or b"Traceback" in line:
                     sys.stderr.write(f"[{role}] " + line.decode(errors="replace"))
 
@@ -506,6 +509,7 @@ async def with_roles(
                 async with asyncio.timeout(60):
                     while not await node_connected(factory):  # noqa: ASYNC110 (another process)
                         await asyncio.sleep(0.2)
+                await telephony_ready(f"http://127.0.0.1:{metrics_port}/health/ready")
                 return await drive(
                     factory,
                     sim,
@@ -519,6 +523,21 @@ async def with_roles(
                 )
             finally:
                 await engine.dispose()
+
+
+async def telephony_ready(url: str, within: float = 30.0) -> None:
+    """Measure only a node that serves the IVR: without its flow (espeak-ng missing, say)
+    every caller skips the menu and the figures would be for another, cheaper call."""
+    reasons: list[str] = []
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            reply = await client.get(url)
+            if reply.status_code == 200:
+                return
+            reasons = reply.json().get("reasons", [])
+            await asyncio.sleep(0.5)
+    raise SystemExit("the telephony role is not ready: " + "; ".join(reasons))
 
 
 async def drive(

@@ -5,7 +5,8 @@ whether the role can do its job now:
 
 * api: the database answers;
 * telephony: the database answers, the PBX (AMI) link is up, the FastAGI server is listening,
-  and the journal lags less than `CALLCENTER_HEALTH_MAX_JOURNAL_LAG_SECONDS`;
+  the IVR's default flow is loaded (without it every caller skips the menu), and the journal
+  lags less than `CALLCENTER_HEALTH_MAX_JOURNAL_LAG_SECONDS`;
 * all (one process): both.
 
 A process that is not ready says why, one reason per failed check.
@@ -21,13 +22,14 @@ from callcenter.ports.pbx import PbxState
 
 if TYPE_CHECKING:
     from callcenter.bootstrap import Platform
+    from callcenter.inbound.flows import FlowRegistry
 
 DB_PROBE_TIMEOUT_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    name: str  # database, pbx, fastagi, journal
+    name: str  # database, pbx, fastagi, ivr, journal
     ok: bool
     detail: str
 
@@ -90,6 +92,8 @@ def _telephony_checks(platform: Platform, now: datetime) -> list[Check]:
                 "listening on {}:{}".format(*agi.address) if listening else "not listening",
             )
         )
+    if platform.ivr is not None:
+        checks.append(_ivr_check(platform.ivr.flows))
     if platform.calls is not None:
         limit = platform.settings.health_max_journal_lag_seconds
         lag = platform.calls.journal_lag_seconds(now)
@@ -101,6 +105,14 @@ def _telephony_checks(platform: Platform, now: datetime) -> list[Check]:
             )
         )
     return checks
+
+
+def _ivr_check(flows: FlowRegistry) -> Check:
+    """Without its default flow every caller skips the menu and goes to the fallback queue."""
+    if flows.default_flow in flows.names:
+        return Check("ivr", True, "flows loaded: " + ", ".join(flows.names))
+    why = f": {flows.last_errors[0]}" if flows.last_errors else ""
+    return Check("ivr", False, f"default flow {flows.default_flow!r} is not loaded{why}")
 
 
 def readiness_body(found: Readiness) -> dict[str, object]:

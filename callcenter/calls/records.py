@@ -29,7 +29,7 @@ from callcenter.pbx.events import EventParser, ParsedEvent
 from callcenter.pbx.frames import AmiFrame
 from callcenter.pbx.listener import ResyncSnapshot
 from callcenter.ports.call_context import bound_call
-from callcenter.ports.queries import CallFields
+from callcenter.ports.queries import CallFields, LegFields
 from callcenter.ports.records import Call
 from callcenter.ports.stores import Stores, Transactions
 
@@ -377,12 +377,18 @@ class CallEvents:
             self._batches += 1
             return
         records = dict(itertools.islice(self._records.items(), self._records_per_batch))
+        # operator ids first (a directory miss may read the operators): nothing but the
+        # writes runs inside the transaction
+        rows = [
+            (linkedid, _fields(record, await self.operators.operator_id(record.operator_interface)))
+            for linkedid, record in records.items()
+        ]
+        legs = [leg for record in records.values() for leg in await self._operator_legs(record)]
         async with self._factory.begin() as tx:
-            for linkedid, record in records.items():
-                operator_id = await self.operators.operator_id(record.operator_interface)
-                await tx.calls.upsert(linkedid, **_fields(record, operator_id))
+            await tx.calls.upsert_many(rows)
+            await tx.calls.upsert_legs(legs)
+            for record in records.values():
                 await self._save_transfers(tx, record)
-                await self._save_operator_legs(tx, record)
         for linkedid, record in records.items():
             if self._records.get(linkedid) is record:
                 del self._records[linkedid]
@@ -398,13 +404,11 @@ class CallEvents:
                 except Exception:
                     log.exception("call commit hook failed")
 
-    async def _save_operator_legs(self, tx: Stores, record: CallRecord) -> None:
+    async def _operator_legs(self, record: CallRecord) -> list[LegFields]:
         """Every ring of an operator's phone: what the operator's missed-call history reads."""
-        for leg in record.operator_legs:
-            if not leg.uniqueid:
-                continue
-            await tx.calls.upsert_leg(
-                record.id,
+        return [
+            LegFields(
+                call_id=record.id,
                 uniqueid=leg.uniqueid,
                 channel=leg.channel or leg.interface,
                 role=LegRole.OPERATOR,
@@ -413,6 +417,9 @@ class CallEvents:
                 ended_at=leg.ended_at,
                 operator_id=await self.operators.operator_id(leg.interface),
             )
+            for leg in record.operator_legs
+            if leg.uniqueid
+        ]
 
     async def _save_transfers(self, tx: Stores, record: CallRecord) -> None:
         saved = self._transfers_saved.get(record.linkedid, 0)

@@ -91,6 +91,7 @@ from callcenter.ports.queries import (
     HistoryEntry,
     HistoryKind,
     KbHit,
+    LegFields,
     NewContact,
     NewQuestion,
     RecordingFilter,
@@ -459,6 +460,14 @@ class SqlCallsStore:
     @_translated
     async def upsert(self, linkedid: str, /, **fields: Unpack[CallFields]) -> m.Call:
         return await calls.upsert(self._session, linkedid, **fields)
+
+    @_translated
+    async def upsert_many(self, records: Sequence[tuple[str, CallFields]]) -> None:
+        await calls.upsert_many(self._session, records)
+
+    @_translated
+    async def upsert_legs(self, legs: Sequence[LegFields]) -> None:
+        await calls.upsert_legs(self._session, legs)
 
     @_translated
     async def add_leg(

@@ -359,6 +359,7 @@ class FlowRegistry:
             except (FileNotFoundError, TtsUnavailable) as exc:
                 log.error("IVR flows not reloaded, the flows in service stay: %s", exc)
                 error = FlowError(self.flows_dir, None, str(exc))
+                self.last_errors = [error]
                 return ReloadReport(self._version, [], sorted(self._flows), [], [error])
             current = dict(self._flows)
             broken_names = {_stem_name(e.file) for e in report.errors}

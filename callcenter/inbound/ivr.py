@@ -188,6 +188,11 @@ class IvrService:
         self._speech_dir = speech_dir
 
     @property
+    def flows(self) -> FlowRegistry:
+        """The flows in service (readiness reports whether the default one is loaded)."""
+        return self._flows
+
+    @property
     def voice_available(self) -> bool:
         """Meter readings may be said (a recogniser and a folder for what callers say)."""
         return self._reader is not None and self._speech_dir is not None

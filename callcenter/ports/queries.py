@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any, TypedDict
 
 from callcenter.domain.appeals import AppealKind, AppealStatus
+from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.recordings import RecordingState
 from callcenter.ports.records import (
@@ -161,6 +162,19 @@ class CallFields(TypedDict, total=False):
     is_queued_callback: bool
     priority: int
     campaign_attempt_id: int | None
+
+
+class LegFields(TypedDict):
+    """One channel of a call as the call journal writes it (`CallsStore.upsert_legs`)."""
+
+    call_id: uuid.UUID
+    uniqueid: str
+    channel: str
+    role: LegRole
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    operator_id: int | None
 
 
 class UnknownCallError(LookupError):

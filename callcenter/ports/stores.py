@@ -48,6 +48,7 @@ from callcenter.ports.queries import (
     HistoryEntry,
     HistoryKind,
     KbHit,
+    LegFields,
     NewContact,
     NewQuestion,
     RecordingFilter,
@@ -268,6 +269,12 @@ class CallsStore(Protocol):
     async def count(self, flt: CallFilter | None = None) -> int: ...
 
     async def upsert(self, linkedid: str, /, **fields: Unpack[CallFields]) -> Call: ...
+
+    async def upsert_many(self, records: Sequence[tuple[str, CallFields]]) -> None:
+        """Whole call records (linkedid, every field but campaign_attempt_id) in one go."""
+
+    async def upsert_legs(self, legs: Sequence[LegFields]) -> None:
+        """`upsert_leg` for many legs in one go."""
 
     async def add_leg(
         self,

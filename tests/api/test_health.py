@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,8 +20,13 @@ from callcenter.config import load_settings
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.migrate import head_revision
 from callcenter.domain.calls import CallTracker
+from callcenter.inbound.flows import FlowLoader, FlowRegistry, default_queues
+from callcenter.inbound.ivr import IvrService
+from callcenter.inbound.self_service import IvrSelfService
 from callcenter.pbx.frames import AmiFrame
 from callcenter.ports.pbx import NoPbxLink, PbxLinkStatus, PbxState
+from callcenter.speech.tts import PromptRenderer
+from tests.unit.ivr.support import MAIN_FLOW_FILE
 
 
 async def test_health_reports_database_and_unlinked_pbx(client: httpx.AsyncClient) -> None:
@@ -220,3 +227,38 @@ async def test_a_telephony_node_whose_fastagi_stopped_listening_is_unready(
 
     assert reply.status_code == 503
     assert reply.json()["reasons"] == ["fastagi: not listening"]
+
+
+async def test_a_telephony_node_without_its_default_ivr_flow_is_unready_and_says_why(
+    telephony: tuple[Platform, FakeLink, httpx.AsyncClient], tmp_path: Path
+) -> None:
+    platform, _, client = telephony
+    flows_dir = tmp_path / "flows"
+    flows_dir.mkdir()
+    (flows_dir / "main.yaml").write_text("menu: [unclosed\n", "utf-8")
+    loader = FlowLoader(
+        PromptRenderer(tmp_path / "prompts", voice="ru", rate=150), known_queues=default_queues()
+    )
+    flows = FlowRegistry(flows_dir, loader)
+    await flows.reload()
+    platform.ivr = IvrService(
+        flows,
+        PromptRenderer(tmp_path / "prompts", voice="ru", rate=150),
+        IvrSelfService(
+            platform.session_factory, clock=lambda: datetime.now(UTC), recordings_dir=tmp_path
+        ),
+        clock=lambda: datetime.now(UTC),
+    )
+
+    broken = await client.get("/health/ready")
+
+    assert broken.status_code == 503
+    (reason,) = broken.json()["reasons"]
+    assert reason.startswith("ivr: default flow 'main' is not loaded: ")
+    assert "main.yaml" in reason
+
+    shutil.copy(MAIN_FLOW_FILE, flows_dir / "main.yaml")
+    await flows.reload()
+    fixed = await client.get("/health/ready")
+    assert fixed.status_code == 200
+    assert fixed.json()["checks"]["ivr"] == {"ok": True, "detail": "flows loaded: main"}

@@ -13,7 +13,7 @@ from callcenter.db.repositories import operators as operators_repo
 from callcenter.domain.call_legs import LegRole
 from callcenter.domain.calls import Direction, Disposition
 from callcenter.domain.transfers import TransferKind
-from callcenter.ports.queries import CallFilter, UnknownCallError
+from callcenter.ports.queries import CallFields, CallFilter, LegFields, UnknownCallError
 from tests.adapters.db.conftest import NOW
 
 SessionFactory = async_sessionmaker[AsyncSession]
@@ -194,3 +194,111 @@ async def test_updating_a_call_that_was_never_created_is_refused(
                 session, "missing.1", caller_number="+79157001122", ended_at=NOW
             )
         assert await calls_repo.count(session) == 0
+
+
+def whole_record(call_id: uuid.UUID, **changes: Any) -> CallFields:
+    """Every field the call journal writes, as `CallEvents` gives them."""
+    fields = CallFields(
+        id=call_id,
+        direction=Direction.INBOUND,
+        caller_number="+79157001122",
+        caller_name="Иванов \"И\"; 'DROP'",
+        dialled_number="88001000000",
+        customer_id=None,
+        started_at=NOW,
+        answered_at=None,
+        ended_at=None,
+        ivr_path=["root", "outages"],
+        ivr_seconds=14.5,
+        ivr_closed=True,
+        recording_notice_version="v1",
+        queue_name="line1",
+        operator_id=None,
+        wait_seconds=None,
+        talk_seconds=None,
+        disposition=Disposition.IN_PROGRESS,
+        hangup_cause=None,
+        transfer_count=0,
+        is_queued_callback=False,
+        priority=0,
+    )
+    fields.update(changes)  # type: ignore[typeddict-item]
+    return fields
+
+
+async def test_a_batch_of_whole_records_creates_and_overwrites_calls_keeping_their_ids(
+    session_factory: SessionFactory,
+) -> None:
+    kept_id, new_id = uuid.uuid4(), uuid.uuid4()
+    async with session_factory.begin() as session:
+        operator = await operators_repo.create(
+            session, extension="101", full_name="Смирнова", support_line=1
+        )
+        existing = await calls_repo.upsert(session, "a.1", **whole_record(kept_id))
+        existing.campaign_attempt_id = 77  # the dialer's own column: not the journal's
+    async with session_factory.begin() as session:
+        await calls_repo.upsert_many(
+            session,
+            [
+                (
+                    "a.1",
+                    whole_record(
+                        uuid.uuid4(),  # ignored: a call keeps its id
+                        answered_at=NOW + timedelta(seconds=20),
+                        ended_at=NOW + timedelta(seconds=80),
+                        operator_id=operator.id,
+                        disposition=Disposition.ANSWERED,
+                        wait_seconds=6.0,
+                        talk_seconds=60.0,
+                        hangup_cause=16,
+                    ),
+                ),
+                ("b.1", whole_record(new_id, ivr_path=[], queue_name=None)),
+            ],
+        )
+        await calls_repo.upsert_legs(
+            session,
+            [
+                LegFields(
+                    call_id=kept_id,
+                    uniqueid="a.2",
+                    channel="PJSIP/101-00000002",
+                    role=LegRole.OPERATOR,
+                    started_at=NOW + timedelta(seconds=14),
+                    answered_at=None,
+                    ended_at=None,
+                    operator_id=None,
+                ),
+                LegFields(  # the same leg again, later in the batch: its last state counts
+                    call_id=kept_id,
+                    uniqueid="a.2",
+                    channel="PJSIP/101-00000002",
+                    role=LegRole.OPERATOR,
+                    started_at=NOW + timedelta(seconds=14),
+                    answered_at=NOW + timedelta(seconds=20),
+                    ended_at=NOW + timedelta(seconds=80),
+                    operator_id=operator.id,
+                ),
+            ],
+        )
+    async with session_factory() as session:
+        first = await calls_repo.get_by_linkedid(session, "a.1")
+        second = await calls_repo.get_by_linkedid(session, "b.1")
+        leg = await calls_repo.get_leg(session, "a.2")
+    assert first is not None and second is not None and leg is not None
+    assert first.id == kept_id
+    assert first.campaign_attempt_id == 77
+    assert first.caller_name == "Иванов \"И\"; 'DROP'"
+    assert first.ivr_path == ["root", "outages"]
+    assert first.disposition is Disposition.ANSWERED
+    assert (first.operator_id, first.talk_seconds, first.hangup_cause) == (operator.id, 60.0, 16)
+    assert first.ended_at == NOW + timedelta(seconds=80)
+    assert first.updated_at > existing.updated_at
+    assert second.id == new_id
+    assert (second.ivr_path, second.queue_name, second.ivr_seconds) == ([], None, 14.5)
+    assert second.ivr_closed is True
+    assert (leg.call_id, leg.answered_at, leg.operator_id) == (
+        kept_id,
+        NOW + timedelta(seconds=20),
+        operator.id,
+    )
