@@ -608,6 +608,9 @@ async def drive(
         storm_refused = 0
     tap.on = False
     expected = expected_journal(tap.frames)
+    if os.environ.get("BENCH_EVENT_NAMES"):
+        names = Counter(dict(p)["Event"] if isinstance(p, list) else "?" for p in tap.frames)
+        print(sorted(names.items(), key=lambda kv: -kv[1]), file=sys.stderr)
     want = sum(expected.values())
     # The journal has caught up when it holds as many rows as were sent, or when the telephony
     # role has nothing pending any more (then what is missing was lost). A role still working
