@@ -168,7 +168,7 @@ class CallEvents:
         tracker: CallTracker,
         parser: EventParser | None = None,
         operators: OperatorDirectory | None = None,
-        flush_interval: float = 0.05,
+        flush_interval: float = 0.2,
         batch_size: int = 2_000,
         records_per_batch: int = 200,
         max_journal_backlog: int = 500_000,
@@ -361,7 +361,20 @@ class CallEvents:
                     self._failures += 1
                     log.exception("writing call records failed; retrying")
                     await asyncio.sleep(self._retry_delay)
-            self._idle.set()
+                    continue
+                if (self._journal or self._records) and not self._backlogged():
+                    # what arrived during the write gathers for one more interval: writing
+                    # it at once would make one small transaction per handful of events
+                    self._wake.set()
+                    break
+            else:
+                self._idle.set()
+
+    def _backlogged(self) -> bool:
+        return (
+            len(self._journal) >= self._batch_size
+            or len(self._records) >= self._records_per_batch
+        )
 
     async def _write_batch(self) -> None:
         # The journal goes first and in its own transaction (one statement per batch): it is

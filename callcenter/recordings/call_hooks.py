@@ -13,6 +13,8 @@ import logging
 import uuid
 
 from callcenter.domain.calls import CallRecord, Direction
+from callcenter.domain.recording_rules import CallFacts, RecordingDecision
+from callcenter.ports.stores import Stores
 from callcenter.recordings.registry import RecordingService
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,11 @@ class CallRecordingHooks:
         if new:
             async with self._recordings.sessions.begin() as tx:
                 for record in new:
-                    decision = await self._recordings.decide(tx, record.id)
+                    decision = await self._decide(tx, record)
                     if decision.record:
-                        await self._recordings.register(tx, record.id)
+                        await self._recordings.register_call(
+                            tx, record.id, call_started_at=record.started_at, decision=decision
+                        )
             self._registered.update(r.id for r in new)
         for record in records:
             if record.ended_at is not None:
@@ -50,6 +54,14 @@ class CallRecordingHooks:
                 task = asyncio.create_task(self._finish(record.id), name=f"recording-{record.id}")
                 self._finishing.add(task)
                 task.add_done_callback(self._finishing.discard)
+
+    async def _decide(self, tx: Stores, record: CallRecord) -> RecordingDecision:
+        """The rules read the call's direction, queue and campaign: an inbound call's record
+        has them all (no campaign), an outbound one's campaign is only in the database."""
+        if record.direction is Direction.INBOUND:
+            facts = CallFacts(direction=record.direction, queue_name=record.queue_name)
+            return self._recordings.policy.decide(facts)
+        return await self._recordings.decide(tx, record.id)
 
     async def _finish(self, call_id: uuid.UUID) -> None:
         try:

@@ -248,6 +248,26 @@ class RecordingService:
             decision=decision,
         )
 
+    async def register_call(
+        self,
+        tx: Stores,
+        call_id: uuid.UUID,
+        *,
+        call_started_at: datetime,
+        decision: RecordingDecision,
+    ) -> Recording:
+        """`register` for a call whose start the caller knows and whose rules it has applied
+        (the call journal's commit hook, once per call): four statements, not nine, since it
+        runs for every call. Idempotent like `register`."""
+        return await self.create_row(
+            tx,
+            path=self.store.relative_path_for(call_id, call_started_at, part=0),
+            started_at=call_started_at,
+            call_id=call_id,
+            appeal_id=await tx.recordings.appeal_for_call(call_id),
+            decision=decision,
+        )
+
     async def link_appeal(
         self, tx: Stores, call_id: uuid.UUID, appeal_id: uuid.UUID
     ) -> int:
@@ -264,12 +284,14 @@ class RecordingService:
         after that is finished by the periodic sweep.
         """
         async with self.sessions() as tx:
-            ids = [
-                r.id
-                for r in await tx.recordings.for_call(call_id)
-                if r.state is RecordingState.RECORDING
+            # the first attempt in the same session (usually the only one: Asterisk has
+            # closed the file by the time the hang-up is committed)
+            outcomes = [
+                await self.complete_in(tx, rec)
+                for rec in await tx.recordings.for_call(call_id)
+                if rec.state is RecordingState.RECORDING
             ]
-        outcomes = [await self.complete(rid) for rid in ids]
+            await tx.commit()
         deadline = self.now() + timedelta(seconds=self.settle_seconds * 2 + 1)
         waiting = (CompletionStatus.PENDING, CompletionStatus.NO_FILE_YET)
         while wait and self.now() < deadline and any(o.status in waiting for o in outcomes):
