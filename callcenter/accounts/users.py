@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from callcenter.passwords import hash_password, verify_password
@@ -16,9 +18,29 @@ log = logging.getLogger(__name__)
 # whether or not the user exists, so response timing does not reveal user names.
 _DUMMY_HASH = hash_password("no-such-user")
 
-# Password hashing is deliberately slow (argon2); it runs on two worker threads so a burst
-# of sign-ins queues there instead of stalling the event loop (calls, AGI, health checks).
-_HASHING = ThreadPoolExecutor(max_workers=2, thread_name_prefix="password-hash")
+# The CPU priority of the hashing threads: the lowest (Linux nice 19).
+HASHING_NICE = 19
+
+
+def _lowest_priority() -> None:
+    """Make the calling worker thread yield the CPU to everything else on the machine.
+
+    Linux schedules threads one by one, so this thread's nice value is its own. A sign-in
+    flood then costs telephony (callers waiting for the next prompt, on this node or another
+    role's process on the same machine) nothing but idle CPU; sign-ins wait instead.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICE)
+    except (AttributeError, OSError) as exc:  # not Linux, or a sandbox that forbids it
+        log.warning("password hashing keeps its CPU priority: %s", exc)
+
+
+# Password hashing is deliberately slow (argon2); it runs on two worker threads at the lowest
+# CPU priority, so a burst of sign-ins queues there instead of stalling the event loop (calls,
+# AGI, health checks) or starving the telephony role of CPU.
+_HASHING = ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="password-hash", initializer=_lowest_priority
+)
 
 
 async def _verify(password: str, password_hash: str) -> bool:

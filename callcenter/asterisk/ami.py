@@ -106,6 +106,7 @@ class AmiLinkStats:
     delivered_events: int
     dropped_events: int
     listener_errors: int
+    skipped_events: int = 0  # read and dropped unparsed (see `AmiConnection.skipped_events`)
 
 
 def _utcnow() -> datetime:
@@ -196,6 +197,7 @@ class AmiClient:
         self._connections = 0
         self._login_refusals = 0
         self._listener_errors = 0
+        self._skipped_before = 0  # skipped_events of the connections that ended
         self._last_error: str | None = None
 
     @classmethod
@@ -302,6 +304,8 @@ class AmiClient:
             delivered_events=events.delivered,
             dropped_events=events.dropped,
             listener_errors=events.handler_errors + self._listener_errors,
+            skipped_events=self._skipped_before
+            + (self._conn.skipped_events if self._conn is not None else 0),
         )
 
     async def drain(self, max_wait: float | None = None) -> None:
@@ -402,6 +406,7 @@ class AmiClient:
                     await pinger
             self._ready.clear()
             self._conn = None
+            self._skipped_before += conn.skipped_events
             conn.abort("connection ended")
             # events of a connection that failed its resync were real too: deliver them
             self._dispatcher.release(number)

@@ -29,6 +29,7 @@ from callcenter.pbx.ami_errors import (
     AmiNotConnectedError,
     AmiTimeoutError,
 )
+from callcenter.pbx.events import untracked_varset
 from callcenter.pbx.frames import AmiFrame, FrameDecoder, FrameTooLargeError, encode_action
 from callcenter.pbx.results import ActionReply
 
@@ -63,11 +64,17 @@ class AmiConnection:
         self._writer = writer
         self._on_event = on_event
         self._next_action_id = next_action_id
-        self._decoder = FrameDecoder()
+        # a frame only the parser would drop costs nothing beyond reading its lines
+        self._decoder = FrameDecoder(skip=untracked_varset)
         self._pending: dict[str, _Pending] = {}
         self._closed = asyncio.Event()
         self.close_reason = ""
         self._read_task = asyncio.create_task(self._read_loop(), name="ami-reader")
+
+    @property
+    def skipped_events(self) -> int:
+        """Events read and dropped unparsed: VarSet of variables the platform does not track."""
+        return self._decoder.skipped
 
     @classmethod
     async def open(

@@ -256,6 +256,11 @@ class PlatformCollector(Collector):
             "AMI events dropped because processing fell behind",
             value=stats.dropped_events,
         )
+        yield CounterMetricFamily(
+            "callcenter_ami_events_skipped",
+            "AMI events read and skipped unparsed (VarSet of variables the platform ignores)",
+            value=stats.skipped_events,
+        )
 
     def _acd(self) -> Iterator[Metric]:
         from callcenter.acd.service import AcdService

@@ -372,8 +372,7 @@ class CallEvents:
 
     def _backlogged(self) -> bool:
         return (
-            len(self._journal) >= self._batch_size
-            or len(self._records) >= self._records_per_batch
+            len(self._journal) >= self._batch_size or len(self._records) >= self._records_per_batch
         )
 
     async def _write_batch(self) -> None:

@@ -463,11 +463,11 @@ class SqlCallsStore:
 
     @_translated
     async def upsert_many(self, records: Sequence[tuple[str, CallFields]]) -> None:
-        await calls.upsert_many(self._session, records)
+        return await calls.upsert_many(self._session, records)
 
     @_translated
     async def upsert_legs(self, legs: Sequence[LegFields]) -> None:
-        await calls.upsert_legs(self._session, legs)
+        return await calls.upsert_legs(self._session, legs)
 
     @_translated
     async def add_leg(

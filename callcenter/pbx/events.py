@@ -345,6 +345,24 @@ def _varset(f: AmiFrame, n: str, at: datetime) -> TelephonyEvent | None:
     )
 
 
+_TRACKED_NAMES = frozenset(v.value for v in TrackedVariable)
+
+
+def untracked_varset(pairs: list[tuple[str, str]]) -> bool:
+    """A raw frame that `_varset` would drop: a VarSet of a variable nobody tracks.
+
+    Asterisk sends one VarSet per Set() and per variable its applications set (a few dozen
+    per call, most of them of no interest); the AMI reader drops these before it builds a
+    frame, so they cost no dispatch, parsing or journal work. Same decision as `_varset`.
+    """
+    if not pairs or pairs[0][1].lower() != "varset" or pairs[0][0].lower() != "event":
+        return False
+    for key, value in pairs:
+        if key == "Variable" or key.lower() == "variable":
+            return value.strip().lstrip("_") not in _TRACKED_NAMES
+    return True  # no Variable header: `_varset` would drop it as well
+
+
 def _agi_start(f: AmiFrame, n: str, at: datetime) -> TelephonyEvent:
     return AgiCommandStarted(
         **_channel(f, n, at),

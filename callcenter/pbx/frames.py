@@ -6,7 +6,7 @@ on one representation of what travels over the socket.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -111,7 +111,16 @@ class FrameDecoder:
     `Response: Follows` command output) are kept under the key "" so nothing is lost.
     """
 
-    def __init__(self, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+    def __init__(
+        self,
+        max_frame_bytes: int = MAX_FRAME_BYTES,
+        *,
+        skip: Callable[[list[tuple[str, str]]], bool] | None = None,
+    ) -> None:
+        """`skip(pairs)` True: the frame is dropped before any object is built for it
+        (counted in `skipped`), for frames the reader knows nobody uses."""
+        self._skip = skip
+        self.skipped = 0
         self._buffer = bytearray()
         self._pending: list[tuple[str, str]] = []
         self._pending_bytes = 0
@@ -141,10 +150,13 @@ class FrameDecoder:
             line = text.rstrip("\r\n")
             if not line:
                 if pending:
-                    frame = AmiFrame(tuple(pending))
+                    done = pending
                     pending = self._pending = []
                     self._pending_bytes = 0
-                    yield frame
+                    if self._skip is not None and self._skip(done):
+                        self.skipped += 1
+                    else:
+                        yield AmiFrame(tuple(done))
                 continue
             if self.banner is None and not pending and line.startswith("Asterisk Call Manager"):
                 self.banner = line

@@ -270,11 +270,9 @@ class CallsStore(Protocol):
 
     async def upsert(self, linkedid: str, /, **fields: Unpack[CallFields]) -> Call: ...
 
-    async def upsert_many(self, records: Sequence[tuple[str, CallFields]]) -> None:
-        """Whole call records (linkedid, every field but campaign_attempt_id) in one go."""
+    async def upsert_many(self, records: Sequence[tuple[str, CallFields]]) -> None: ...
 
-    async def upsert_legs(self, legs: Sequence[LegFields]) -> None:
-        """`upsert_leg` for many legs in one go."""
+    async def upsert_legs(self, legs: Sequence[LegFields]) -> None: ...
 
     async def add_leg(
         self,

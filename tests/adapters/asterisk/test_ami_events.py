@@ -37,6 +37,7 @@ from callcenter.pbx.events import (
     event_key,
     frame_call_key,
     parse_frame,
+    untracked_varset,
 )
 from callcenter.pbx.frames import AmiFrame
 from tests.support.transcripts import ami_frames
@@ -426,3 +427,26 @@ def test_attended_transfer_as_documented_belongs_to_the_original_transferer() ->
     assert (event.dest_type, event.target_exten) == ("Bridge", "201")
     assert not event.is_external
     assert frame_call_key(frame) == "1795440000.10"
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1"), ("Variable", "CALL_UUID")],
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1"), ("Variable", "__IVR_PATH")],
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1"), ("variable", " QUEUESTATUS ")],
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1"), ("Variable", "BRIDGEPEER")],
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1"), ("Variable", "call_uuid")],
+        [("Event", "VarSet"), ("Channel", "PJSIP/trunk-1")],
+        [("event", "varset"), ("Channel", "PJSIP/trunk-1"), ("Variable", "DIALSTATUS")],
+        [("Event", "Newexten"), ("Channel", "PJSIP/trunk-1"), ("Variable", "BRIDGEPEER")],
+    ],
+)
+def test_the_readers_skip_drops_exactly_the_varsets_the_parser_drops(
+    pairs: list[tuple[str, str]],
+) -> None:
+    full = [*pairs, ("Uniqueid", "1795440000.1"), ("Linkedid", "1795440000.1"), ("Value", "x")]
+    frame = AmiFrame(tuple(full))
+    parsed = parse_frame(frame, datetime(2026, 12, 7, tzinfo=UTC))
+
+    assert untracked_varset(full) == (parsed is None)
