@@ -396,9 +396,6 @@ async def role_process(
             assert proc.stdout is not None
             while line := await proc.stdout.readline():
                 log.append(line)
-                if os.environ.get("BENCH_ROLE_LOG_DIR"):
-                    with open(Path(os.environ["BENCH_ROLE_LOG_DIR"]) / f"{role}.log", "ab") as out:
-                        out.write(line)
                 if b"ERROR" in line or b"Traceback" in line:
                     sys.stderr.write(f"[{role}] " + line.decode(errors="replace"))
 
@@ -608,9 +605,6 @@ async def drive(
         storm_refused = 0
     tap.on = False
     expected = expected_journal(tap.frames)
-    if os.environ.get("BENCH_EVENT_NAMES"):
-        names = Counter(dict(p)["Event"] if isinstance(p, list) else "?" for p in tap.frames)
-        print(sorted(names.items(), key=lambda kv: -kv[1]), file=sys.stderr)
     want = sum(expected.values())
     # The journal has caught up when it holds as many rows as were sent, or when the telephony
     # role has nothing pending any more (then what is missing was lost). A role still working

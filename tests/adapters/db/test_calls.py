@@ -285,7 +285,9 @@ async def test_a_batch_of_whole_records_creates_and_overwrites_calls_keeping_the
         first = await calls_repo.get_by_linkedid(session, "a.1")
         second = await calls_repo.get_by_linkedid(session, "b.1")
         leg = await calls_repo.get_leg(session, "a.2")
-    assert first is not None and second is not None and leg is not None
+    assert first is not None
+    assert second is not None
+    assert leg is not None
     assert first.id == kept_id
     assert first.campaign_attempt_id == 77
     assert first.caller_name == "Иванов \"И\"; 'DROP'"
