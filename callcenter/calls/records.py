@@ -168,7 +168,7 @@ class CallEvents:
         tracker: CallTracker,
         parser: EventParser | None = None,
         operators: OperatorDirectory | None = None,
-        flush_interval: float = 0.2,
+        flush_interval: float = 0.05,
         batch_size: int = 2_000,
         records_per_batch: int = 200,
         max_journal_backlog: int = 500_000,

@@ -277,7 +277,7 @@ async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
 
                 await until(node_ready, within=30, what="the telephony role ready")
                 checks = (await node.get("/health/ready")).json()["checks"]
-                assert set(checks) == {"database", "pbx", "fastagi", "journal"}
+                assert set(checks) == {"database", "pbx", "fastagi", "ivr", "journal"}
                 assert "callcenter_ami_connected 1.0" in (await node.get("/metrics")).text
             os.kill(children["telephony"], signal.SIGKILL)
 
