@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     metrics_port: int = Field(default=0, ge=0, le=65535)
     # readiness: a telephony node whose journal lags more than this is not ready
     health_max_journal_lag_seconds: float = Field(default=30.0, gt=0)
+    # `serve --role api` lowers its own CPU priority by this much (nice): callers first
+    api_nice: int = Field(default=5, ge=0, le=19)
     http_trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
     http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 

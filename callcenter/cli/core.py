@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -62,7 +63,20 @@ def serve(role: Annotated[Role, _ROLE_OPTION] = Role.ALL) -> None:
     if role is Role.TELEPHONY:
         asyncio.run(_serve_telephony(settings))
         return
+    if role is Role.API:
+        _yield_cpu(settings.api_nice)
     asyncio.run(_serve(settings, role))
+
+
+def _yield_cpu(increment: int) -> None:
+    """An API process makes way for telephony on the same machine: HTTP bursts (sign-ins,
+    exports, reports) wait for the CPU rather than callers waiting for their next prompt."""
+    if increment <= 0:
+        return
+    try:
+        os.nice(increment)
+    except (AttributeError, OSError) as exc:  # not POSIX, or forbidden
+        log.warning("the API role keeps its CPU priority: %s", exc)
 
 
 def _settle_heap() -> None:

@@ -258,6 +258,9 @@ async def test_serve_on_postgres_supervises_the_roles_and_restarts_a_dead_one(
         }
         assert set(children) == {"telephony", "api"}
         assert served.process.pid not in children.values()  # separate processes
+        # the API role made way for telephony (CALLCENTER_API_NICE, default 5)
+        base = os.getpriority(os.PRIO_PROCESS, children["telephony"])
+        assert os.getpriority(os.PRIO_PROCESS, children["api"]) == min(base + 5, 19)
         async with httpx.AsyncClient(base_url=served.base_url) as client:
 
             async def pbx_connected() -> bool:
