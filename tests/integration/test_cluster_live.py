@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -23,86 +22,25 @@ import websockets
 from sqlalchemy import text
 
 from callcenter.db.engine import create_engine
-from tests.support.paths import REPO_ROOT
-from tests.support.processes import clean_env
+from tests.support.cluster import cluster_env, start_api, start_site
 from tests.support.roles import (
-    SIMULATOR_READY,
-    TELEPHONY_READY,
-    UVICORN_PORT,
-    Running,
-    free_port,
-    running,
-    throwaway_postgres,
     token,
     until,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
 
-SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-@pytest.fixture
-async def cluster_db() -> AsyncIterator[str]:
-    async with throwaway_postgres() as url:
-        yield url
-
-
-def base_env(url: str, tmp_path: Path) -> dict[str, str]:
-    return clean_env(
-        CALLCENTER_DATABASE_URL=url,
-        CALLCENTER_RECORDINGS_DIR=str(tmp_path / "recordings"),
-        CALLCENTER_PROMPTS_CACHE_DIR=str(REPO_ROOT / "var" / "prompts"),
-        CALLCENTER_FLOWS_DIR=str(REPO_ROOT / "ivr_flows"),
-        CALLCENTER_FLOWS_WATCH="false",
-        CALLCENTER_LOG_LEVEL="INFO",
-        CALLCENTER_AMI_SECRET="cluster-secret",
-        # nobody presses "ready" on a simulated phone: a short after-call work keeps the
-        # operators ringing while the test watches
-        CALLCENTER_ACD_WRAP_UP_SECONDS="2",
-    )
-
-
-async def start_site(
-    stack: AsyncExitStack, base: dict[str, str], tmp_path: Path, site: str, scenario: str
-) -> Running:
-    """A simulated Asterisk and the telephony node bound to it."""
-    env = {
-        **base,
-        "CALLCENTER_AMI_HOST": "127.0.0.1",
-        "CALLCENTER_AMI_PORT": str(free_port()),
-        "CALLCENTER_AGI_PORT": str(free_port()),
-        "CALLCENTER_SITE": site,
-        "CALLCENTER_NODE_NAME": f"tel-{site}",
-    }
-    await stack.enter_async_context(
-        running(
-            ["simulate", str(SCENARIOS / scenario), "--time-scale", "0.5"],
-            cwd=tmp_path,
-            env=env,
-            ready=SIMULATOR_READY,
-        )
-    )
-    return await stack.enter_async_context(
-        running(["serve", "--role", "telephony"], cwd=tmp_path, env=env, ready=TELEPHONY_READY)
-    )
-
-
-async def start_api(stack: AsyncExitStack, base: dict[str, str], tmp_path: Path) -> Running:
-    return await stack.enter_async_context(
-        running(
-            ["serve", "--role", "api"],
-            cwd=tmp_path,
-            env={**base, "CALLCENTER_HTTP_PORT": "0"},
-            ready=UVICORN_PORT,
-        )
-    )
-
 
 async def test_screen_pop_and_live_calls_reach_an_operator_on_an_api_node(
     cluster_db: str, tmp_path: Path
 ) -> None:
-    base = base_env(cluster_db, tmp_path)
+    base = cluster_env(
+        cluster_db,
+        tmp_path,
+        # nobody presses "ready" on a simulated phone: a short after-call work keeps the
+        # operators ringing while the test watches
+        CALLCENTER_ACD_WRAP_UP_SECONDS="2",
+    )
     async with AsyncExitStack() as stack:
         telephony = await start_site(stack, base, tmp_path, "main", "live-main.yaml")
         api = await start_api(stack, base, tmp_path)
@@ -176,7 +114,13 @@ async def hangup_taker(url: str, channel: str) -> str | None:
 async def test_call_control_goes_to_the_telephony_node_that_has_the_channel(
     cluster_db: str, tmp_path: Path
 ) -> None:
-    base = base_env(cluster_db, tmp_path)
+    base = cluster_env(
+        cluster_db,
+        tmp_path,
+        # nobody presses "ready" on a simulated phone: a short after-call work keeps the
+        # operators ringing while the test watches
+        CALLCENTER_ACD_WRAP_UP_SECONDS="2",
+    )
     async with AsyncExitStack() as stack:
         await start_site(stack, base, tmp_path, "main", "long-main.yaml")
         await start_site(stack, base, tmp_path, "branch", "long-branch.yaml")

@@ -15,7 +15,6 @@ import asyncio
 import os
 import re
 import signal
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -29,30 +28,20 @@ from callcenter.db.campaign_locks import PostgresAdvisoryLocks
 from callcenter.db.engine import create_engine, create_session_factory
 from callcenter.db.models import Campaign, Contact, ContactList
 from callcenter.domain.campaigns import CampaignKind, CampaignStatus
+from tests.support.cluster import cluster_env, start_api, start_site
 from tests.support.paths import REPO_ROOT
 from tests.support.processes import clean_env
 from tests.support.roles import (
-    SIMULATOR_READY,
-    TELEPHONY_READY,
     UVICORN_PORT,
     Running,
     free_port,
     running,
-    throwaway_postgres,
     token,
     until,
 )
 
 # these tests start real processes (roles, simulators) and wait for them
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(300)]
-
-SCENARIOS = Path(__file__).parent / "scenarios"
-
-
-@pytest.fixture
-async def cluster_db() -> AsyncIterator[str]:
-    async with throwaway_postgres() as url:
-        yield url
 
 
 async def add_campaign(url: str) -> int:
@@ -105,52 +94,13 @@ async def test_two_telephony_nodes_and_two_api_nodes_share_one_postgres(
     cluster_db: str, tmp_path: Path
 ) -> None:
     campaign_id = await add_campaign(cluster_db)
-    base = clean_env(
-        CALLCENTER_DATABASE_URL=cluster_db,
-        CALLCENTER_RECORDINGS_DIR=str(tmp_path / "recordings"),
-        CALLCENTER_PROMPTS_CACHE_DIR=str(REPO_ROOT / "var" / "prompts"),
-        CALLCENTER_FLOWS_DIR=str(REPO_ROOT / "ivr_flows"),
-        CALLCENTER_FLOWS_WATCH="false",
-        CALLCENTER_LOG_LEVEL="INFO",
-        CALLCENTER_AMI_SECRET="cluster-secret",
-    )
+    base = cluster_env(cluster_db, tmp_path)
     sites = {"main": "site-main.yaml", "branch": "site-branch.yaml"}
     async with AsyncExitStack() as stack:
         nodes: dict[str, Running] = {}
         for site, scenario in sites.items():
-            ami_port, agi_port = free_port(), free_port()
-            env = {
-                **base,
-                "CALLCENTER_AMI_HOST": "127.0.0.1",
-                "CALLCENTER_AMI_PORT": str(ami_port),
-                "CALLCENTER_AGI_PORT": str(agi_port),
-                "CALLCENTER_SITE": site,
-                "CALLCENTER_NODE_NAME": f"tel-{site}",
-            }
-            await stack.enter_async_context(
-                running(
-                    ["simulate", str(SCENARIOS / scenario), "--time-scale", "0.5"],
-                    cwd=tmp_path,
-                    env=env,
-                    ready=SIMULATOR_READY,
-                )
-            )
-            nodes[site] = await stack.enter_async_context(
-                running(
-                    ["serve", "--role", "telephony"], cwd=tmp_path, env=env, ready=TELEPHONY_READY
-                )
-            )
-        apis = [
-            await stack.enter_async_context(
-                running(
-                    ["serve", "--role", "api"],
-                    cwd=tmp_path,
-                    env={**base, "CALLCENTER_HTTP_PORT": "0"},
-                    ready=UVICORN_PORT,
-                )
-            )
-            for _ in range(2)
-        ]
+            nodes[site] = await start_site(stack, base, tmp_path, site, scenario)
+        apis = [await start_api(stack, base, tmp_path) for _ in range(2)]
         first = await stack.enter_async_context(httpx.AsyncClient(base_url=apis[0].base_url))
         second = await stack.enter_async_context(httpx.AsyncClient(base_url=apis[1].base_url))
         supervisor = {"Authorization": f"Bearer {await token(second, 'supervisor', 'supervisor')}"}
